@@ -2,7 +2,6 @@
 from configparser import ConfigParser
 import setuptools, shlex
 
-assert setuptools.__version__ >= '36.2'
 
 config = ConfigParser(delimiters=['='])
 config.read('settings.ini', encoding='utf-8')
