@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from hmlc_nb.distributed import GatheredLoss, setup_distributed, cleanup_distributed, get_world_size
-from hmlc_nb.losses import supcon_loss
+from hmlc_nb.losses import supcon_loss, hmlc_loss
+from hmlc_nb.masking import GHMLCLoss, AHMLCLoss
 
 WORLD = 2
 
@@ -15,19 +16,11 @@ def _port():
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def _losses():
-    "name -> (make loss module/callable, takes normalized z?)"
-    out = {'supcon': lambda: (lambda z, y: supcon_loss(F.normalize(z, dim=-1), y[:, -1], temperature=0.1)),
-           }
-    try:
-        from hmlc_nb.losses import hmlc_loss
-        out['hmce'] = lambda: (lambda z, y: hmlc_loss(F.normalize(z, dim=-1), y, 'hmce', temperature=0.1))
-    except ImportError: pass
-    try:
-        from hmlc_nb.masking import GHMLCLoss, AHMLCLoss
-        out['ghmlc'] = lambda: GHMLCLoss(3, temperature=0.1, min_dims=2)
-        out['ahmlc'] = lambda: AHMLCLoss(8, 3, temperature=0.1)
-    except ImportError: pass
-    return out
+    "name -> a function that makes the loss (a callable or a module) `f(z [B,V,D], labels [B,3])`."
+    return {'supcon': lambda: (lambda z, y: supcon_loss(F.normalize(z, dim=-1), y[:, -1], temperature=0.1)),
+            'hmce': lambda: (lambda z, y: hmlc_loss(F.normalize(z, dim=-1), y, 'hmce', temperature=0.1)),
+            'ghmlc': lambda: GHMLCLoss(3, temperature=0.1, min_dims=2),
+            'ahmlc': lambda: AHMLCLoss(8, 3, temperature=0.1)}
 
 def _data(n=8):
     g = torch.Generator().manual_seed(0)
@@ -78,7 +71,8 @@ def test_ddp_step_equals_single_process(splits, tmp_path):
     assert set(got) == set(_losses())
     for name, make in _losses().items():
         torch.manual_seed(0)
-        ref_loss, ref_grads = _step(_model(), make(), x, y)
+        loss_mod = make()  # same initialisation order as in the workers (heads first)
+        ref_loss, ref_grads = _step(_model(), loss_mod, x, y)
         assert torch.allclose(got[name]['loss'], ref_loss, atol=1e-5), (name, got[name]['loss'], ref_loss)
         assert len(got[name]['grads']) == len(ref_grads), name
         for g, r in zip(got[name]['grads'], ref_grads):
