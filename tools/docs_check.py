@@ -58,10 +58,11 @@ def _sidebar_items(contents, out):
             elif 'href' in it or 'file' in it: out.append((None, it.get('href') or it.get('file')))
     return out
 
-def read_sidebar(path: Path = NBS/'sidebar.yml'):
+def read_sidebar(path: Path | None = None):
     "Ordered `(section, notebook Path)` of nbs/sidebar.yml with globs expanded, and the listed files that are missing."
     import yaml
-    if not path.exists(): return [], [], f'{path.relative_to(ROOT)} is missing'
+    path = path or NBS/'sidebar.yml'
+    if not path.exists(): return [], [], f'{path} is missing'
     d = yaml.safe_load(path.read_text()) or {}
     sb = (d.get('website') or {}).get('sidebar')
     if isinstance(sb, list): sb = sb[0] if sb else {}
@@ -378,7 +379,7 @@ def _sidebar_html(order, titles, current=None):
 def _cache_key(nb: Path, flags) -> str:
     h = hashlib.sha1()
     for p in [nb, Path(__file__).resolve(), ROOT/'settings.ini', *sorted((ROOT/'hmlc_nb').rglob('*.py'))]:
-        if p.exists(): h.update(str(p.relative_to(ROOT)).encode()); h.update(p.read_bytes())
+        if p.exists(): h.update(str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p.name).encode()); h.update(p.read_bytes())
     h.update(' '.join(sorted(flags)).encode())
     return h.hexdigest()
 
