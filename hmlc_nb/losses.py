@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['group_ids', 'positive_mask', 'supcon_loss', 'with_instance_ids', 'hmlc_loss']
 
-# %% ../nbs/02_losses.ipynb #80d9a41f
+# %% ../nbs/02_losses.ipynb #2c20dad4
 import math
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
-# %% ../nbs/02_losses.ipynb #2e5f7e70
+# %% ../nbs/02_losses.ipynb #be6796e1
 def _as_labels(labels, B, name='labels'):
     "Integer `labels` `[B]` or `[B, K]` checked against batch size `B`, or a ValueError naming `name`."
     if not isinstance(labels, torch.Tensor): labels = torch.as_tensor(labels)
@@ -37,7 +38,7 @@ def positive_mask(labels, # class ids `[B]` or label paths `[B, K]` (rows compar
     g = group_ids(labels)
     return g[:, None] == g[None, :]
 
-# %% ../nbs/02_losses.ipynb #9605bdda
+# %% ../nbs/02_losses.ipynb #7cde7921
 def _check_features(features, name='features'):
     "`features` as a floating `[B, V, D]` tensor, or a ValueError naming `name`."
     if not isinstance(features, torch.Tensor):
@@ -54,21 +55,46 @@ def _check_temperature(temperature, base_temperature):
     if not temperature > 0: raise ValueError(f"`temperature` must be > 0, got {temperature}.")
     if not base_temperature > 0: raise ValueError(f"`base_temperature` must be > 0, got {base_temperature}.")
 
+class _OffDiagLogSumExp(torch.autograd.Function):
+    "Row log-sum-exp of `z @ z.T / temperature` without the diagonal: one matmul forward, two backward, nothing else `[N, N]`."
+    @staticmethod
+    def forward(ctx, z, temperature):
+        with torch.autocast(z.device.type, enabled=False):  # the similarities and the softmax stay in z's dtype
+            p = (z / temperature) @ z.T
+            p.fill_diagonal_(float('-inf'))
+            shift = p.amax(1, keepdim=True).nan_to_num_(0., 0., 0.)  # row max, as the reference; 0 for a lone view
+            p.sub_(shift).exp_()  # in place: p is now the unnormalized softmax, kept for backward
+            total = p.sum(1, keepdim=True)
+        ctx.save_for_backward(z, p, total)
+        ctx.temperature = temperature
+        return (shift + total.log()).squeeze(1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        z, p, total = ctx.saved_tensors
+        w = grad[:, None] / total  # d lse_a / d sim_ac = p_ac / total_a; sim_ac involves z_a and z_c
+        with torch.autocast(z.device.type, enabled=False):
+            return (w * (p @ z) + p.T @ (w * z)) / ctx.temperature, None
+
 def _supcon(features, # `[B, V, D]`, L2-normalized, already checked
             groups=None, # dense class ids `[B]` (`group_ids`); None with `mask=None`: SimCLR
             mask=None, # `[B, B]` positive weights, or None
-            temperature=0.07, base_temperature=0.07):
+            temperature=0.07, base_temperature=0.07,
+            n_groups=None): # number of group ids (`groups.max() + 1` when None); ids need not all occur
     "SupCon without input checks: the kernel shared by `supcon_loss` and `hmlc_loss`."
+    with torch.autocast(features.device.type, enabled=False):  # all in float32 (or float64), autocast or not
+        return _supcon_fp32(features, groups, mask, temperature, base_temperature, n_groups)
+
+def _supcon_fp32(features, groups, mask, temperature, base_temperature, n_groups):
     B, V, D = features.shape
     dt = torch.promote_types(features.dtype, torch.float32)
     z = features.to(dt).transpose(0, 1).reshape(V * B, D)  # view-major: row v*B + i is view v of sample i
-    sim = (z / temperature) @ z.T
-    sim.fill_diagonal_(float('-inf'))  # A(i) excludes i itself
-    lse = torch.logsumexp(sim, dim=1)
+    lse = _OffDiagLogSumExp.apply(z, temperature)
     self_dot = (z * z).sum(1)
     if mask is None:
-        if groups is None: groups = torch.arange(B, device=z.device)
-        n_groups = int(groups.max()) + 1
+        if groups is None: groups, n_groups = torch.arange(B, device=z.device), B
+        if n_groups is None: n_groups = int(groups.max()) + 1
         g = groups.repeat(V)
         class_sum = z.new_zeros(n_groups, D).index_add_(0, g, z)
         pos = (z * class_sum[g]).sum(1) - self_dot
@@ -80,12 +106,12 @@ def _supcon(features, # `[B, V, D]`, L2-normalized, already checked
         n_pos = V * m.sum(1).repeat(V) - diag
     has_pos = n_pos > 0
     if not bool(has_pos.all()):
-        if not bool(has_pos.any()): return sim.new_zeros(()) + 0 * z.sum()
+        if not bool(has_pos.any()): return 0 * z.sum()
         pos, n_pos, lse = pos[has_pos], n_pos[has_pos], lse[has_pos]
     mean_log_prob_pos = pos / (temperature * n_pos) - lse
     return -(temperature / base_temperature) * mean_log_prob_pos.mean()
 
-# %% ../nbs/02_losses.ipynb #74965083
+# %% ../nbs/02_losses.ipynb #afae8139
 def supcon_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, V views per sample
                 labels:torch.Tensor=None, # class ids `[B]` (or label paths `[B, K]`, rows compared whole)
                 mask:torch.Tensor=None, # `[B, B]` positive weights (bool or float), instead of `labels`
@@ -108,7 +134,7 @@ def supcon_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, 
         if mask.is_complex(): raise ValueError(f"`mask` must be bool or real, got dtype {mask.dtype}.")
     return _supcon(features, groups, mask, temperature, base_temperature)
 
-# %% ../nbs/02_losses.ipynb #50f3a9c1
+# %% ../nbs/02_losses.ipynb #25abbe52
 def _naive_supcon(features, labels=None, mask=None, temperature=0.07, base_temperature=0.07):
     "Khosla et al. eq. 2 with explicit loops over anchors and contrasts, in float64 (a test oracle: slow)."
     B, V, D = features.shape
@@ -145,7 +171,7 @@ def _reference_supcon(features, mask, temperature=0.07, base_temperature=0.07, e
     loss = -(temperature / base_temperature) * mean_log_prob_pos
     return loss[mask.sum(1) > 0].mean() if drop_no_positive else loss.mean()
 
-# %% ../nbs/02_losses.ipynb #c1f4b1f7
+# %% ../nbs/02_losses.ipynb #0ee0a32f
 def with_instance_ids(labels:torch.Tensor, # label paths `[B, L]` (or class ids `[B]`)
                      ) -> torch.Tensor: # `[B, L+1]`: `labels` with `arange(B)` appended as the finest column
     "Append an instance-id column to `labels`, the way the HMLC authors make the finest level count."
@@ -153,7 +179,7 @@ def with_instance_ids(labels:torch.Tensor, # label paths `[B, L]` (or class ids 
     if labels.ndim == 1: labels = labels[:, None]
     return torch.cat([labels, torch.arange(len(labels), device=labels.device, dtype=labels.dtype)[:, None]], 1)
 
-# %% ../nbs/02_losses.ipynb #329c421f
+# %% ../nbs/02_losses.ipynb #138fff24
 def _pow2(x): return torch.pow(2, x)
 
 _LOSS_TYPES = ('hmc', 'hce', 'hmce')
@@ -163,10 +189,20 @@ def _penalty(layer_penalty, l, like):
     return torch.as_tensor(layer_penalty(torch.tensor(1 / l, dtype=torch.float32))).to(like)
 
 def _first_of_each(groups, n_groups):
-    "Index of the first occurrence of each group id `0..n_groups-1` in `groups`."
+    "Index of the first occurrence of each group id `0..n_groups-1` in `groups` (`len(groups)` where absent)."
     n = len(groups)
     first = torch.full((n_groups,), n, dtype=torch.long, device=groups.device)
     return first.scatter_reduce_(0, groups, torch.arange(n, device=groups.device), 'amin')
+
+def _prefix_group_ids(labels):
+    "`[B, L]` ids: column `k` numbers the distinct prefixes `labels[:, :k+1]` densely, in sorted (lexicographic) order."
+    ids, prev = [], None
+    for k in range(labels.shape[1]):
+        col = torch.unique(labels[:, k], sorted=True, return_inverse=True)[1]
+        key = col if prev is None else prev * (int(col.max()) + 1) + col
+        prev = torch.unique(key, sorted=True, return_inverse=True)[1]
+        ids.append(prev)
+    return torch.stack(ids, 1)
 
 def hmlc_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, V views per sample
               labels:torch.Tensor, # label paths `[B, L]`, coarse first (integer ids)
@@ -191,23 +227,24 @@ def hmlc_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, V 
         raise ValueError(f"`labels` has L={L} level; HMLC needs at least 2 (it trains levels 1..L-1 of the prefix). "
                          f"Use `supcon_loss`, append ids with `with_instance_ids`, or pass `all_levels=True`.")
     layer_penalty = layer_penalty or _pow2
-    labels = labels.to(features.device)
+    prefix = _prefix_group_ids(labels.to(features.device))  # [B, L], ids sorted like the reference's unique rows
     prefix_lengths = range(L, 0, -1) if all_levels else range(L - 1, 0, -1)
+    sizes = (prefix.amax(0) + 1).tolist()  # number of distinct prefixes of each length
     idx, total, running = None, 0., None
     for l, k in enumerate(prefix_lengths, 1):
-        cur = labels if idx is None else labels[idx]
-        uniq, groups = torch.unique(cur[:, :k], sorted=True, return_inverse=True, dim=0)
-        loss = _supcon(features if idx is None else features[idx], groups, None, temperature, base_temperature)
+        groups, n_groups = (prefix[:, k - 1] if idx is None else prefix[idx, k - 1]), sizes[k - 1]
+        loss = _supcon(features if idx is None else features[idx], groups, None, temperature, base_temperature, n_groups)
         if loss_type != 'hmc':
             running = loss if running is None else torch.maximum(running, loss)
             loss = running
         total = total + (loss if loss_type == 'hce' else _penalty(layer_penalty, l, loss) * loss)
-        if k > 1:
-            first = _first_of_each(groups, len(uniq))
+        if k > 1:  # keep the first sample of each prefix, in prefix order
+            first = _first_of_each(groups, n_groups)
+            first = first[first < len(groups)]
             idx = first if idx is None else idx[first]
     return total / (L + 1 if all_levels else L)
 
-# %% ../nbs/02_losses.ipynb #6de878fb
+# %% ../nbs/02_losses.ipynb #770c760e
 def _reference_hmlc(features, labels, loss_type='hmce', temperature=0.07, base_temperature=0.07,
                     layer_penalty=None, naive=False):
     "The reference HMLC algorithm step by step (per-row mask stacking, one SupCon call per level); a test oracle."
