@@ -74,3 +74,11 @@ def test_docs_check_full():
     print(r.stdout[-5000:], r.stderr[-2000:])
     assert r.returncode == 0, r.stdout[-3000:]
     assert (ROOT/'docs_check'/'index.png').exists()
+
+def test_undocumented_exports():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('#| export\ndef a(x): "doc"; return x\ndef b(x): return x\ndef _c(x): return x\nclass D: pass'),
+        nbformat.v4.new_code_cell('def e(x): return x')])
+    assert dc._undocumented(nb) == ['b', 'D']
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('#| export\n@patch\ndef fwd(self:Loss, x): return x')])
+    assert dc._undocumented(nb) == ['Loss.fwd']

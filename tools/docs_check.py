@@ -188,6 +188,23 @@ def _show_doc_names(nb):
                 else: names.append(ast.unparse(node.args[0]))
     return names
 
+def _undocumented(nb):
+    "Public functions and classes of `#| export`/`#| exports` cells that have no docstring."
+    import ast
+    res = []
+    for c in nb.cells:
+        if c.cell_type != 'code' or not {'export', 'exports'} & _directives(c).keys(): continue
+        try: tree = ast.parse('\n'.join(l for l in c.source.splitlines() if not l.lstrip().startswith(('%', '!'))))
+        except SyntaxError: continue
+        for n in tree.body:
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not n.name.startswith('_') \
+               and not ast.get_docstring(n):
+                # a fastcore @patch function is a method of the class its `self` is annotated with
+                patched = any('patch' in ast.unparse(d) for d in getattr(n, 'decorator_list', []))
+                a0 = n.args.args[0] if patched and not isinstance(n, ast.ClassDef) and n.args.args else None
+                res.append(f'{ast.unparse(a0.annotation)}.{n.name}' if a0 is not None and a0.annotation else n.name)
+    return res
+
 def _n_images(nb):
     "Image outputs (png/jpeg/gif/svg) of the processed notebook: figures the page must show."
     n = 0
@@ -212,6 +229,7 @@ def worker(nb_path: Path, out: Path, cell_timeout: int, run_flags: set):
         skip_exec = str(getattr(fmnb, 'frontmatter_', {}).get('skip_exec', 'false')).lower() in ('true', '1', 'yes')
         nb = nbformat.read(nb_path, as_version=4)
         skip = _skip_flags() - run_flags
+        meta['undocumented'] = _undocumented(nb)
         meta['skipped_cells'] = sum(1 for c in nb.cells if c.cell_type == 'code' and skip & _directives(c).keys())
         if not skip_exec:
             ex = _SkippingExecutor.make(skip, timeout=cell_timeout, kernel_name='python3', startup_timeout=120)
@@ -358,6 +376,7 @@ def check_page(br: Browser, meta: dict, site: Path, shots: Path) -> dict:
     if bad: problems.append(f'{len(bad)} image(s) did not load: ' + ', '.join(i['src'] for i in bad[:3]))
     n_fig = sum(i['ok'] for i in f['imgs']) + f['svgs']
     if n_fig < meta.get('n_images', 0): problems.append(f'{n_fig} figure(s) shown, notebook has {meta["n_images"]}')
+    if meta.get('undocumented'): problems.append('exported without docstring: ' + ', '.join(meta['undocumented'][:6]))
     if f['tracebacks']: problems.append(f'{f["tracebacks"]} traceback(s) on the page')
     br.window(1280, max(800, min(int(f['height']) + 40, 8000)))
     shots.mkdir(parents=True, exist_ok=True)
