@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['group_ids', 'positive_mask', 'supcon_loss', 'with_instance_ids', 'hmlc_loss']
 
-# %% ../nbs/02_losses.ipynb #2c20dad4
+# %% ../nbs/02_losses.ipynb #14c3f344
 import math
 import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
-# %% ../nbs/02_losses.ipynb #be6796e1
+# %% ../nbs/02_losses.ipynb #66b4965d
 def _as_labels(labels, B, name='labels'):
     "Integer `labels` `[B]` or `[B, K]` checked against batch size `B`, or a ValueError naming `name`."
     if not isinstance(labels, torch.Tensor): labels = torch.as_tensor(labels)
@@ -38,7 +38,7 @@ def positive_mask(labels, # class ids `[B]` or label paths `[B, K]` (rows compar
     g = group_ids(labels)
     return g[:, None] == g[None, :]
 
-# %% ../nbs/02_losses.ipynb #7cde7921
+# %% ../nbs/02_losses.ipynb #b7e85992
 def _check_features(features, name='features'):
     "`features` as a floating `[B, V, D]` tensor, or a ValueError naming `name`."
     if not isinstance(features, torch.Tensor):
@@ -111,7 +111,7 @@ def _supcon_fp32(features, groups, mask, temperature, base_temperature, n_groups
     mean_log_prob_pos = pos / (temperature * n_pos) - lse
     return -(temperature / base_temperature) * mean_log_prob_pos.mean()
 
-# %% ../nbs/02_losses.ipynb #afae8139
+# %% ../nbs/02_losses.ipynb #ac422ed9
 def supcon_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, V views per sample
                 labels:torch.Tensor=None, # class ids `[B]` (or label paths `[B, K]`, rows compared whole)
                 mask:torch.Tensor=None, # `[B, B]` positive weights (bool or float), instead of `labels`
@@ -134,7 +134,7 @@ def supcon_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, 
         if mask.is_complex(): raise ValueError(f"`mask` must be bool or real, got dtype {mask.dtype}.")
     return _supcon(features, groups, mask, temperature, base_temperature)
 
-# %% ../nbs/02_losses.ipynb #25abbe52
+# %% ../nbs/02_losses.ipynb #8255eecd
 def _naive_supcon(features, labels=None, mask=None, temperature=0.07, base_temperature=0.07):
     "Khosla et al. eq. 2 with explicit loops over anchors and contrasts, in float64 (a test oracle: slow)."
     B, V, D = features.shape
@@ -171,7 +171,7 @@ def _reference_supcon(features, mask, temperature=0.07, base_temperature=0.07, e
     loss = -(temperature / base_temperature) * mean_log_prob_pos
     return loss[mask.sum(1) > 0].mean() if drop_no_positive else loss.mean()
 
-# %% ../nbs/02_losses.ipynb #0ee0a32f
+# %% ../nbs/02_losses.ipynb #a5365a5d
 def with_instance_ids(labels:torch.Tensor, # label paths `[B, L]` (or class ids `[B]`)
                      ) -> torch.Tensor: # `[B, L+1]`: `labels` with `arange(B)` appended as the finest column
     "Append an instance-id column to `labels`, the way the HMLC authors make the finest level count."
@@ -179,7 +179,7 @@ def with_instance_ids(labels:torch.Tensor, # label paths `[B, L]` (or class ids 
     if labels.ndim == 1: labels = labels[:, None]
     return torch.cat([labels, torch.arange(len(labels), device=labels.device, dtype=labels.dtype)[:, None]], 1)
 
-# %% ../nbs/02_losses.ipynb #138fff24
+# %% ../nbs/02_losses.ipynb #c1393249
 def _pow2(x): return torch.pow(2, x)
 
 _LOSS_TYPES = ('hmc', 'hce', 'hmce')
@@ -244,7 +244,7 @@ def hmlc_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, V 
             idx = first if idx is None else idx[first]
     return total / (L + 1 if all_levels else L)
 
-# %% ../nbs/02_losses.ipynb #770c760e
+# %% ../nbs/02_losses.ipynb #1a6c3f20
 def _reference_hmlc(features, labels, loss_type='hmce', temperature=0.07, base_temperature=0.07,
                     layer_penalty=None, naive=False):
     "The reference HMLC algorithm step by step (per-row mask stacking, one SupCon call per level); a test oracle."
