@@ -230,6 +230,8 @@ def worker(nb_path: Path, out: Path, cell_timeout: int, run_flags: set):
         nb = nbformat.read(nb_path, as_version=4)
         skip = _skip_flags() - run_flags
         meta['undocumented'] = _undocumented(nb)
+        meta['draws'] = any(c.cell_type == 'code' and re.search(r'\bplt\.\w+\(|\.plot\(|_figure\(|\.imshow\(', c.source)
+                            and not (_skip_flags() - run_flags) & _directives(c).keys() for c in nb.cells)
         meta['skipped_cells'] = sum(1 for c in nb.cells if c.cell_type == 'code' and skip & _directives(c).keys())
         if not skip_exec:
             ex = _SkippingExecutor.make(skip, timeout=cell_timeout, kernel_name='python3', startup_timeout=120)
@@ -523,6 +525,10 @@ def main(argv=None):
     print()
     print(_fmt_table(rows))
     print('\n(show_doc: entries shown / show_doc entries in the notebook; figures: images shown / image outputs)')
+    for m in metas:
+        if m.get('ok') and m.get('draws') and not m.get('n_images'):
+            print(f"note: {m['notebook']} draws figures but its page shows none (plt.close? matplotlib.use('Agg')?): "
+                  'a reader may rather look at one')
     if not (NBS/'index.ipynb').exists(): site_problems.append('nbs/index.ipynb is missing: the site has no home page')
     if listed_missing: print('sidebar entries with no notebook yet: ' + ', '.join(listed_missing))
     if (out/'index.png').exists() and (NBS/'index.ipynb').exists():
