@@ -361,6 +361,12 @@ def _check_levels(n_levels, level_weights, positives, path_weight, cls):
         raise ValueError(f"{cls}: level_weights must have n_levels={n_levels} entries, got {w.numel()}.")
     return w
 
+def _masked_normalize(x, ref, rel_eps=1e-3):
+    """L2-normalize the masked rows `x` `[B, V, D']` with the norm floored at `rel_eps` times the unmasked row norm `ref`.
+    A row whose masked part is (near) zero then gets a bounded gradient instead of `F.normalize`'s `1/1e-12`, which
+    overflows in float16; rows with a real masked norm are normalized exactly as by `F.normalize`."""
+    return x / torch.maximum(x.norm(dim=-1, keepdim=True), rel_eps * ref)
+
 def _level_supcon(f, groups, balance, T, bT):
     "SupCon of normalized features `f` `[B, V, D']` with positives = equal dense group ids `[B]`."
     if balance: return _weighted_supcon(f, groups[:, None] == groups[None], _inverse_frequency(groups), T, bT)
@@ -409,12 +415,13 @@ def forward(self:GHMLCLoss,
            ) -> torch.Tensor: # scalar loss
     labels = _check_z_labels(z, labels, self.n_levels)
     zf = _as_float(z)
+    ref = zf.detach().norm(dim=-1, keepdim=True)                      # floor of the masked norms
     T, bT, L = self.temperature, self.base_temperature, self.n_levels
     masks = level_masks(z.detach(), labels, gmm=self.gmm, min_dims=self.min_dims, positives=self.positives,
                         mode=self.mask_mode, corrected=self.corrected, match=self.match)
     self.masks = masks
     groups = _level_groups(labels, self.positives)[0]                # [B, L] dense ids: positives = same id
-    losses = torch.stack([_level_supcon(F.normalize(zf[..., masks[h]], dim=-1), groups[:, h], self.balance, T, bT)
+    losses = torch.stack([_level_supcon(_masked_normalize(zf[..., masks[h]], ref), groups[:, h], self.balance, T, bT)
                           for h in range(L)])                        # z[..., M_h] == z * M_h on M_h's dimensions
     loss = (self.level_weights.to(losses) * losses).sum()
     lp = losses.new_zeros(())
@@ -508,11 +515,12 @@ def forward(self:AHMLCLoss,
     if z.shape[-1] != self.dim:
         raise ValueError(f"AHMLCLoss was built for dim={self.dim} but z has D={z.shape[-1]}; build it with dim={z.shape[-1]}.")
     zf = _as_float(z)
+    ref = zf.detach().norm(dim=-1, keepdim=True)
     T, bT, L = self.temperature, self.base_temperature, self.n_levels
     A = self.attention(z)                                             # [B, L, D]
     self.masks = A.detach()
     groups = _level_groups(labels, self.positives)[0]
-    losses = torch.stack([_level_supcon(F.normalize(zf * A[:, None, h], dim=-1), groups[:, h], self.balance, T, bT)
+    losses = torch.stack([_level_supcon(_masked_normalize(zf * A[:, None, h], ref), groups[:, h], self.balance, T, bT)
                           for h in range(L)])
     loss = (self.level_weights.to(losses) * losses).sum()
     lp = losses.new_zeros(())
