@@ -283,8 +283,8 @@ def from_dict(cls:Hierarchy, d: dict) -> Hierarchy:
     "Rebuild a hierarchy from `as_dict`."
     return cls(d['leaf_paths'], d['names'], d.get('level_names'), d.get('shared_labels', False))
 
-@patch
-def __eq__(self:Hierarchy, other):
+def _hierarchy_eq(self, other):
+    "Hierarchies are equal when their plain-data forms are."
     return isinstance(other, Hierarchy) and self.as_dict() == other.as_dict()
 
-Hierarchy.__hash__ = None
+Hierarchy.__eq__, Hierarchy.__hash__ = _hierarchy_eq, None
