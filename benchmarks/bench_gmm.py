@@ -1,19 +1,15 @@
 """TorchGMM vs scikit-learn's GaussianMixture: one fit on 128 points in R^H (H = 2..4 components), the problem
 G-HMLC solves at every training step. Prints the median time of each (runs interleaved) and the ratio sklearn / torch
 (> 1: torch is faster), measured in one run. Usage: python benchmarks/bench_gmm.py [--device cuda] [--repeats 50]"""
-import argparse, time, warnings
+import argparse, warnings
 import numpy as np, torch
 from sklearn.mixture import GaussianMixture
 from hmlc_nb.masking import TorchGMM, level_relevance
+from _timing import interleaved, medians, device_name
 
-def median_times(fns, repeats, sync=lambda: None):
-    "Median seconds of each zero-arg callable in `fns`, runs interleaved (fair under a changing machine load)."
-    for f in fns.values(): f(); sync()                     # warm-up
-    ts = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, f in fns.items():
-            t0 = time.perf_counter(); f(); sync(); ts[k].append(time.perf_counter() - t0)
-    return [float(np.median(v)) for v in ts.values()]
+def median_times(fns, repeats, device):
+    "Median seconds of each zero-arg callable in `fns`, runs interleaved after one warm-up (fair under a changing load)."
+    return list(medians(interleaved(fns, repeats, device=device)).values())
 
 def data(H, kind, seed=0, n=128):
     g = torch.Generator().manual_seed(seed)
@@ -36,8 +32,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
-    sync = (lambda: torch.cuda.synchronize()) if dev.type == 'cuda' else (lambda: None)
-    print(f"device: {torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu'}, torch threads {a.threads}, "
+    print(f"device: {device_name(dev, a.threads)}, "
           f"repeats {a.repeats}; n_iter/max_iter 100, tol 1e-3, diagonal covariances, same data for both")
     print(f"{'data':10s} {'H':>2s} {'sklearn ms':>11s} {'torch ms':>9s} {'ratio':>6s}  mean iters sk/torch")
     print("(ms per fit; cold rows: mean over 4 data sets; warm rows: the next step's fit from the previous one)")
@@ -53,7 +48,7 @@ def main():
                 for x in xns: its['sk'].append(sk.fit(x).n_iter_)
             def tg_fits():
                 for x in xts: its['torch'].append(tg.fit(x).n_iter_)
-            t_sk, t_tg = median_times({'sk': sk_fits, 'torch': tg_fits}, a.repeats, sync)
+            t_sk, t_tg = median_times({'sk': sk_fits, 'torch': tg_fits}, a.repeats, dev)
             print(f"{kind:10s} {H:2d} {t_sk/4*1e3:11.2f} {t_tg/4*1e3:9.2f} {t_sk/t_tg:6.1f}  "
                   f"{np.mean(its['sk']):.1f}/{np.mean(its['torch']):.1f}")
     # the G-HMLC setting: at most 10 EM iterations, warm-started from the previous step's fit; successive steps
@@ -66,7 +61,7 @@ def main():
         step = {'sk': 0, 'torch': 0}
         def sk_step(): step['sk'] += 1; skw.fit(xns[step['sk'] % 2])
         def tg_step(): step['torch'] += 1; tw.fit(xts[step['torch'] % 2])
-        t_sk, t_tg = median_times({'sk': sk_step, 'torch': tg_step}, a.repeats, sync)
+        t_sk, t_tg = median_times({'sk': sk_step, 'torch': tg_step}, a.repeats, dev)
         print(f"{'warm <=10':10s} {H:2d} {t_sk*1e3:11.2f} {t_tg*1e3:9.2f} {t_sk/t_tg:6.1f}  {skw.n_iter_}/{tw.n_iter_}")
 
 if __name__ == '__main__': main()

@@ -12,37 +12,11 @@ Compares, forward and forward+backward, median over `--repeats` interleaved runs
 Prints the ratio of median times reference / ours (> 1: ours is faster) and, as a check on a shared machine where
 other processes steal cores, the ratio of the fastest runs.
 """
-import argparse, statistics, time
+import argparse, statistics
 import torch
 import torch.nn.functional as F
+from _timing import CLOCKS, interleaved, device_name
 from hmlc_nb.losses import hmlc_loss, supcon_loss, _reference_hmlc, _reference_supcon, positive_mask, with_instance_ids
-
-
-def _sync(device):
-    if device.type == 'cuda': torch.cuda.synchronize(device)
-
-
-CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
-
-
-def _time(fn, device, backward, clock='wall'):
-    _sync(device)
-    now = CLOCKS[clock]
-    t0 = now()
-    loss = fn()
-    if backward: loss.backward()
-    _sync(device)
-    return now() - t0
-
-
-def compare(fns, device, repeats, backward, warmup=1, clock='wall'):
-    "Seconds per run of each function in `fns` (dict name -> zero-arg callable), runs interleaved: {name: [times]}."
-    times = {k: [] for k in fns}
-    for r in range(warmup + repeats):
-        for k, fn in fns.items():
-            t = _time(fn, device, backward, clock)
-            if r >= warmup: times[k].append(t)
-    return times
 
 
 def make_batch(B, V, D, device, seed=0):
@@ -71,7 +45,7 @@ def main():
     device = torch.device(a.device)
     from pytorch_metric_learning.losses import SupConLoss as PMLSupConLoss
     pml = PMLSupConLoss(temperature=a.temperature)
-    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu, {a.threads} threads'
+    name = device_name(device, a.threads)
     print(f'# bench_losses  device: {name}  torch {torch.__version__}  V={a.views} D={a.dim} '
           f'T={a.temperature} repeats={a.repeats} clock={a.clock}')
     print(f"{'B':>5} {'pass':>8} {'comparison':<34} {'ours ms':>9} {'ref ms':>9} {'ratio':>7} {'min ratio':>9}")
@@ -89,7 +63,7 @@ def main():
                 'reference SupCon': lambda: _reference_supcon(f, positive_mask(fine), a.temperature, a.temperature),
             }
             with torch.set_grad_enabled(backward):
-                t = compare(fns, device, a.repeats, backward, clock=a.clock)
+                t = interleaved(fns, a.repeats, device=device, backward=backward, clock=a.clock)
             pas = 'fwd+bwd' if backward else 'forward'
             med = {k: statistics.median(v) for k, v in t.items()}
             best = {k: min(v) for k, v in t.items()}

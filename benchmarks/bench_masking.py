@@ -8,28 +8,12 @@ One `GHMLCLoss` call (relevance scores, GMM, Hungarian matching, path term and e
 (labels = the level's label), forward and forward+backward, median over `--repeats` interleaved runs. Prints the
 ratios loss_time / plain_time (target for G-HMLC: <= 2).
 """
-import argparse, statistics, time
+import argparse
 import torch
 import torch.nn.functional as F
+from _timing import interleaved, medians, device_name
 from hmlc_nb.losses import supcon_loss
 from hmlc_nb.masking import GHMLCLoss, AHMLCLoss, level_masks, TorchGMM
-
-
-def _sync(device):
-    if device.type == 'cuda': torch.cuda.synchronize(device)
-
-
-def compare(fns, device, repeats, backward, warmup=2):
-    "Median seconds of each zero-arg callable in `fns` (returning a loss), runs interleaved."
-    times = {k: [] for k in fns}
-    for r in range(warmup + repeats):
-        for k, fn in fns.items():
-            _sync(device); t0 = time.perf_counter()
-            loss = fn()
-            if backward: loss.backward()
-            _sync(device)
-            if r >= warmup: times[k].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def make_batch(B, V, D, L, device, seed=0):
@@ -53,7 +37,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
-    name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'cpu, {a.threads} threads'
+    name = device_name(dev, a.threads)
     print(f"device: {name}; B={a.batch} V={a.views} D={a.dim}; median of {a.repeats} interleaved runs")
     print(f"{'L':>2s} {'pass':8s} {'L x supcon ms':>13s} {'G-HMLC ms':>10s} {'ratio':>6s} {'(masks ms)':>10s} "
           f"{'A-HMLC ms':>10s} {'ratio':>6s}")
@@ -68,8 +52,8 @@ def main():
             fns = {'plain': lambda: sum(supcon_loss(F.normalize(zz, dim=-1), labels=labels[:, h]) for h in range(L)),
                    'G': lambda: g_loss(zz, labels),
                    'A': lambda: a_loss(zz, labels)}
-            t = compare(fns, dev, a.repeats, backward)
-            tm = compare({'m': lambda: level_masks(zz, labels, gmm=gmm).sum()}, dev, a.repeats, False)['m']
+            t = medians(interleaved(fns, a.repeats, warmup=2, device=dev, backward=backward))
+            tm = medians(interleaved({'m': lambda: level_masks(zz, labels, gmm=gmm).sum()}, a.repeats, warmup=2, device=dev))['m']
             print(f"{L:2d} {'fwd+bwd' if backward else 'fwd':8s} {t['plain']*1e3:13.1f} {t['G']*1e3:10.1f} "
                   f"{t['G']/t['plain']:6.2f} {tm*1e3:10.1f} {t['A']*1e3:10.1f} {t['A']/t['plain']:6.2f}")
     print("ratio = loss time / time of L plain supcon_loss calls (G-HMLC includes its masks and the path term)")
