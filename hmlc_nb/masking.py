@@ -413,6 +413,7 @@ def forward(self:GHMLCLoss,
             z:torch.Tensor, # raw projections `[B, V, D]` (normalized here, after masking)
             labels:torch.Tensor, # label paths `[B, L]`, coarse first
            ) -> torch.Tensor: # scalar loss
+    "G-HMLC loss of raw projections `z`: hard level masks from the GMM (no gradient), then SupCon per level and on the full path."
     labels = _check_z_labels(z, labels, self.n_levels)
     zf = _as_float(z)
     ref = zf.detach().norm(dim=-1, keepdim=True)                      # floor of the masked norms
@@ -444,6 +445,7 @@ def get_extra_state(self:GHMLCLoss):
 
 @patch
 def set_extra_state(self:GHMLCLoss, state):
+    "Restore the GMM's warm-start state saved by `get_extra_state` (a resumed run keeps its masks' history)."
     if not state: return
     self.gmm._params, self.gmm._batched = tuple(state['gmm']), False
     self.gmm.lower_bound_ = state['lower_bound'][0]
@@ -511,6 +513,7 @@ def forward(self:AHMLCLoss,
             z:torch.Tensor, # raw projections `[B, V, D]` (normalized here, after masking)
             labels:torch.Tensor, # label paths `[B, L]`, coarse first
            ) -> torch.Tensor: # scalar loss
+    "A-HMLC loss of raw projections `z`: soft level masks from the attention heads, then SupCon per level and on the full path."
     labels = _check_z_labels(z, labels, self.n_levels)
     if z.shape[-1] != self.dim:
         raise ValueError(f"AHMLCLoss was built for dim={self.dim} but z has D={z.shape[-1]}; build it with dim={z.shape[-1]}.")
