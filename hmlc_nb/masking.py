@@ -361,6 +361,24 @@ def _check_levels(n_levels, level_weights, positives, path_weight, cls):
         raise ValueError(f"{cls}: level_weights must have n_levels={n_levels} entries, got {w.numel()}.")
     return w
 
+class _PositivesCurriculum:
+    "Mixin: positives 'prefix' for the first `prefix_until` share of training, then `positives` (see `set_progress`)."
+    def set_progress(self, frac:float):
+        "Tell the loss the share of training done, in [0, 1] (the `Trainer` calls it before every step)."
+        self.progress = float(frac)
+
+    def positives_now(self) -> str:
+        "The positives the next forward pass uses: 'prefix' while `progress < prefix_until`, else `positives`."
+        if self.prefix_until <= 0: return self.positives
+        if self.progress is None:
+            raise RuntimeError(f"{type(self).__name__}: prefix_until={self.prefix_until} needs the share of training done; "
+                               "call `loss.set_progress(step / total_steps)` before each step (hmlc_nb's Trainer does).")
+        return 'prefix' if self.progress < self.prefix_until else self.positives
+
+def _check_until(prefix_until, cls):
+    if not 0 <= prefix_until <= 1: raise ValueError(f"{cls}: prefix_until must be in [0, 1], got {prefix_until}.")
+    return float(prefix_until)
+
 def _masked_normalize(x, ref, rel_eps=1e-3):
     """L2-normalize the masked rows `x` `[B, V, D']` with the norm floored at `rel_eps` times the unmasked row norm `ref`.
     A row whose masked part is (near) zero then gets a bounded gradient instead of `F.normalize`'s `1/1e-12`, which
@@ -372,7 +390,7 @@ def _level_supcon(f, groups, balance, T, bT):
     if balance: return _weighted_supcon(f, groups[:, None] == groups[None], _inverse_frequency(groups), T, bT)
     return supcon_loss(f, labels=groups, temperature=T, base_temperature=bT)
 
-class GHMLCLoss(nn.Module):
+class GHMLCLoss(_PositivesCurriculum, nn.Module):
     "G-HMLC: SupCon per hierarchy level on the embedding under hard GMM feature masks, plus a full-path term."
     def __init__(self,
                  n_levels:int, # number of hierarchy levels L (>= 2)
@@ -388,6 +406,7 @@ class GHMLCLoss(nn.Module):
                  mask_mode:str='relevance', # 'relevance' (GMM over relevance points) or 'values' (1-D GMM over values)
                  match:str='hungarian', # components to levels: 'hungarian' or 'argmax' (see `level_masks`)
                  seed:int|None=0, # seed of the GMM's first initialisation
+                 prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs `set_progress`)
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'GHMLCLoss')
@@ -398,6 +417,7 @@ class GHMLCLoss(nn.Module):
         self.n_levels,self.temperature,self.base_temperature,self.balance = int(n_levels),temperature,base_temperature,balance
         self.positives,self.path_weight,self.min_dims,self.corrected = positives,float(path_weight),int(min_dims),corrected
         self.mask_mode,self.gmm_iters,self.match = mask_mode,int(gmm_iters),match
+        self.prefix_until, self.progress = _check_until(prefix_until, 'GHMLCLoss'), None
         self.register_buffer('level_weights', w)
         self.gmm = TorchGMM(self.n_levels, n_iter=self.gmm_iters, seed=seed, warm_start=True)
         self.masks, self.last_stats = None, {}
@@ -405,7 +425,7 @@ class GHMLCLoss(nn.Module):
     def extra_repr(self):
         return (f"n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
                 f"path_weight={self.path_weight}, balance={self.balance}, min_dims={self.min_dims}, "
-                f"mask_mode={self.mask_mode!r}, corrected={self.corrected}, match={self.match!r}")
+                f"mask_mode={self.mask_mode!r}, corrected={self.corrected}, match={self.match!r}, prefix_until={self.prefix_until}")
 
 # %% ../nbs/03_masking.ipynb #e6016abf
 @patch
@@ -417,17 +437,17 @@ def forward(self:GHMLCLoss,
     labels = _check_z_labels(z, labels, self.n_levels)
     zf = _as_float(z)
     ref = zf.detach().norm(dim=-1, keepdim=True)                      # floor of the masked norms
-    T, bT, L = self.temperature, self.base_temperature, self.n_levels
-    masks = level_masks(z.detach(), labels, gmm=self.gmm, min_dims=self.min_dims, positives=self.positives,
+    T, bT, L, pos = self.temperature, self.base_temperature, self.n_levels, self.positives_now()
+    masks = level_masks(z.detach(), labels, gmm=self.gmm, min_dims=self.min_dims, positives=pos,
                         mode=self.mask_mode, corrected=self.corrected, match=self.match)
     self.masks = masks
-    groups = _level_groups(labels, self.positives)[0]                # [B, L] dense ids: positives = same id
+    groups = _level_groups(labels, pos)[0]                # [B, L] dense ids: positives = same id
     losses = torch.stack([_level_supcon(_masked_normalize(zf[..., masks[h]], ref), groups[:, h], self.balance, T, bT)
                           for h in range(L)])                        # z[..., M_h] == z * M_h on M_h's dimensions
     loss = (self.level_weights.to(losses) * losses).sum()
     lp = losses.new_zeros(())
     if self.path_weight > 0:
-        gp = groups[:, -1] if self.positives == 'prefix' else _level_groups(labels, 'prefix')[0][:, -1]
+        gp = groups[:, -1] if pos == 'prefix' else _level_groups(labels, 'prefix')[0][:, -1]
         lp = _level_supcon(F.normalize(zf, dim=-1), gp, self.balance, T, bT)
         loss = loss + self.path_weight * lp
     vals = torch.cat([loss.detach()[None], lp.detach()[None], losses.detach(), masks.sum(1).to(losses)]).tolist()
@@ -452,7 +472,7 @@ def set_extra_state(self:GHMLCLoss, state):
     self.masks = state['masks']
 
 # %% ../nbs/03_masking.ipynb #450e43d0
-class AHMLCLoss(nn.Module):
+class AHMLCLoss(_PositivesCurriculum, nn.Module):
     "A-HMLC: SupCon per hierarchy level on the embedding under soft masks from per-level attention heads."
     def __init__(self,
                  dim:int, # dimension D of the projections z
@@ -466,6 +486,7 @@ class AHMLCLoss(nn.Module):
                  hidden:int|None=None, # None: linear heads; an int: two-layer MLP heads with this many hidden units
                  balance:bool=False, # weight anchors by the inverse frequency of their level-h group in the batch
                  detach_input:bool=False, # the heads read z.detach() (no gradient to z through the heads)
+                 prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs `set_progress`)
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'AHMLCLoss')
@@ -475,7 +496,7 @@ class AHMLCLoss(nn.Module):
         self.dim,self.n_levels,self.temperature,self.base_temperature = int(dim),int(n_levels),temperature,base_temperature
         self.positives,self.path_weight,self.mask_temperature,self.hidden,self.balance = \
             positives,float(path_weight),float(mask_temperature),hidden,balance
-        self.detach_input = detach_input
+        self.detach_input, self.prefix_until, self.progress = detach_input, _check_until(prefix_until, 'AHMLCLoss'), None
         self.register_buffer('level_weights', w)
         L, D = self.n_levels, self.dim
         sizes = [D, D] if hidden is None else [D, int(hidden), D]
@@ -493,7 +514,7 @@ class AHMLCLoss(nn.Module):
     def extra_repr(self):
         return (f"dim={self.dim}, n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
                 f"path_weight={self.path_weight}, mask_temperature={self.mask_temperature}, hidden={self.hidden}, "
-                f"balance={self.balance}, detach_input={self.detach_input}")
+                f"balance={self.balance}, detach_input={self.detach_input}, prefix_until={self.prefix_until}")
 
 # %% ../nbs/03_masking.ipynb #8eb99cc1
 @patch
@@ -519,16 +540,16 @@ def forward(self:AHMLCLoss,
         raise ValueError(f"AHMLCLoss was built for dim={self.dim} but z has D={z.shape[-1]}; build it with dim={z.shape[-1]}.")
     zf = _as_float(z)
     ref = zf.detach().norm(dim=-1, keepdim=True)
-    T, bT, L = self.temperature, self.base_temperature, self.n_levels
+    T, bT, L, pos = self.temperature, self.base_temperature, self.n_levels, self.positives_now()
     A = self.attention(z)                                             # [B, L, D]
     self.masks = A.detach()
-    groups = _level_groups(labels, self.positives)[0]
+    groups = _level_groups(labels, pos)[0]
     losses = torch.stack([_level_supcon(_masked_normalize(zf * A[:, None, h], ref), groups[:, h], self.balance, T, bT)
                           for h in range(L)])
     loss = (self.level_weights.to(losses) * losses).sum()
     lp = losses.new_zeros(())
     if self.path_weight > 0:
-        gp = groups[:, -1] if self.positives == 'prefix' else _level_groups(labels, 'prefix')[0][:, -1]
+        gp = groups[:, -1] if pos == 'prefix' else _level_groups(labels, 'prefix')[0][:, -1]
         lp = _level_supcon(F.normalize(zf, dim=-1), gp, self.balance, T, bT)
         loss = loss + self.path_weight * lp
     with torch.no_grad():
