@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from .train import (TrainConfig, PRESETS, METHODS, Trainer, get_config, check_config, ConfigError,
                            TrainingInterrupted, NonFiniteLossError, CheckpointError, atomic_write_bytes, RUN_FILES)
+from .distributed import is_dist, cleanup_distributed
 
 # %% auto #0
 __all__ = ['add_config_options', 'config_from_args', 'run_training', 'auto_threads', 'ThreadGovernor', 'train_main',
@@ -92,12 +93,18 @@ def run_training(cfg:TrainConfig, # the run's settings
                  eval_kw:dict|None=None, # more keyword arguments for `evaluate_features` (e.g. `k`)
                  threads:int|str|None=None, # CPU threads in use (recorded); 'auto': adapt them to the load while training
                  log=_log_to_stderr, # where messages go
-                ) -> dict: # the results (also in `out/results.json`)
+                ) -> dict|None: # the results (also in `out/results.json`); None on DDP ranks other than 0
     "Train `cfg` into `out`, evaluate the encoder and the projection, write results, embeddings and the t-SNE figure."
     out = Path(out)
     t0 = time.time()
     gov = [ThreadGovernor(log=log)] if threads == 'auto' else []
-    tr = Trainer(cfg, out, resume=resume, overwrite=overwrite, log=log, callbacks=gov).fit()
+    joined = is_dist()  # a process group made by the Trainer (torchrun) is left here, right after training
+    try:
+        tr = Trainer(cfg, out, resume=resume, overwrite=overwrite, log=log, callbacks=gov)
+        tr.fit()
+    finally:
+        if not joined: cleanup_distributed()
+    if tr.rank != 0: return None
     train_wall = time.time() - t0
     res = dict(method=cfg.method, preset=cfg.preset, seed=cfg.seed, dataset=cfg.dataset, encoder=cfg.encoder,
                level_names=list(tr.hierarchy.level_names), epochs=tr.epoch, steps=tr.global_step,
@@ -107,6 +114,7 @@ def run_training(cfg:TrainConfig, # the run's settings
                n_test=len(tr.test_ds), threads=threads if threads is not None else torch.get_num_threads(),
                thread_changes=gov[0].changes if gov else 0, config=asdict(cfg),
                checkpoint=str(tr.checkpoint) if tr.checkpoint else None)
+    if tr.world > 1: res.update(world_size=tr.world, batch_per_process=cfg.batch_size // tr.world)
     if not evaluate: return res
     from hmlc_nb import evaluate as ev
     t1 = time.time()
@@ -207,15 +215,22 @@ def _set_threads(n:int) -> int|str:
     except ImportError: pass
     return n if fixed else 'auto'
 
+def _env_rank() -> int:
+    "The rank torchrun gave this process (0 when not started by torchrun)."
+    return int(os.environ.get('RANK', 0))
+
 def _run_guarded(fn, prog):
-    "Run `fn()`, turning the package's errors into a message and an exit code."
+    "Run `fn()`, turning the package's errors into a message and an exit code (under torchrun, rank 0 says it; an error other ranks may not share is said by every rank)."
+    r = _env_rank()
     try: return fn()
     except TrainingInterrupted as e:
-        print(f"{prog}: {e}", file=sys.stderr); return _EXIT_SIGNAL.get(e.reason, 130)
+        if r == 0: print(f"{prog}: {e}", file=sys.stderr)
+        return _EXIT_SIGNAL.get(e.reason, 130)
     except NonFiniteLossError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr); return 3
+        if r == 0: print(f"{prog}: error: {e}", file=sys.stderr)
+        return 3
     except (ValueError, FileExistsError, FileNotFoundError) as e:
-        print(f"{prog}: error: {e}", file=sys.stderr); return 2
+        print(f"{prog}: error: {e}" if r == 0 else f"{prog} [rank {r}]: error: {e}", file=sys.stderr); return 2
 
 def train_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
               ) -> int: # exit code
@@ -231,10 +246,14 @@ def train_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
         saved = Path(a.out) / 'config.json'
         base = json.loads(saved.read_text()) if a.resume and saved.is_file() else None
         cfg = config_from_args(a, base)
-        _log_to_stderr(f"hmlc_train: {cfg.method} on {cfg.preset}, CPU threads: {threads}"
-                       + (f" (starting with {torch.get_num_threads()})" if threads == 'auto' else ''))
+        world = int(os.environ.get('WORLD_SIZE', 1))
+        if _env_rank() == 0:
+            _log_to_stderr(f"hmlc_train: {cfg.method} on {cfg.preset}, CPU threads: {threads}"
+                           + (f" (starting with {torch.get_num_threads()})" if threads == 'auto' else '')
+                           + (f", {world} processes (DDP), global batch {cfg.batch_size}" if world > 1 else ''))
         res = run_training(cfg, a.out, resume=a.resume, overwrite=a.overwrite, evaluate=not a.no_eval,
                            tsne_points=a.tsne_points, probe_epochs=a.probe_epochs, threads=threads)
+        if res is None: return 0  # a DDP rank other than 0: rank 0 reports
         if a.no_eval: print(f"hmlc_train: trained {cfg.method} for {res['epochs']} epochs in {res['seconds']:.0f} s -> {a.out}")
         else:
             from hmlc_nb.evaluate import format_table
@@ -280,6 +299,9 @@ def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
 
     def body():
         t0, out = time.time(), Path(a.out)
+        if int(os.environ.get('WORLD_SIZE', 1)) > 1:
+            raise ValueError("hmlc_compare runs in one process; to train with several processes start one run at a time: "
+                             "torchrun --nproc_per_node N -m hmlc_nb.cli train ...")
         threads = _set_threads(a.threads)
         _log_to_stderr(f"hmlc_compare: {', '.join(a.methods)} on {a.preset}, CPU threads: {threads}"
                        + (f" (starting with {torch.get_num_threads()})" if threads == 'auto' else ''))
@@ -339,9 +361,10 @@ def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
 
 # %% ../nbs/07_cli.ipynb #9c8b3b2c
 def main(argv:list|None=None) -> int:
-    "`python -m hmlc_nb.cli {train,compare} ...`"
+    "`python -m hmlc_nb.cli {train,compare} ...`; options without a command mean `train` (e.g. under torchrun)."
     argv = list(sys.argv[1:] if argv is None else argv)
     cmds = dict(train=train_main, compare=compare_main)
+    if argv and argv[0].startswith('-'): argv = ['train'] + argv
     if not argv or argv[0] not in cmds:
         print("usage: python -m hmlc_nb.cli {train,compare} [options]   (see --help of each)", file=sys.stderr)
         return 2

@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from .hierarchy import Hierarchy
 from .models import create_model, ContrastiveModel, ENCODERS
 from .losses import supcon_loss
+import torch.distributed as dist
+from .distributed import is_dist, get_rank, get_world_size, all_gather_grad, all_gather_nograd, setup_distributed
 
 # %% auto #0
 __all__ = ['METHODS', 'DATASETS', 'PRESETS', 'RUN_FILES', 'RESUME_MAY_CHANGE', 'TrainConfig', 'ConfigError', 'check_config',
@@ -65,7 +67,7 @@ class TrainConfig:
     cpcc_metric:str='l2' # `cpcc` method: distance between class means, 'l2' or 'cosine'
     # optimisation
     epochs:int=10 # training epochs
-    batch_size:int=256 # samples per step (each with `n_views` views)
+    batch_size:int=256 # samples per optimizer step over all processes: the global batch (with torchrun, `batch_size / WORLD_SIZE` per process)
     optimizer:str='sgd' # 'sgd' (momentum) or 'adamw'
     lr:float=0.1 # peak learning rate
     momentum:float=0.9 # SGD momentum
@@ -85,6 +87,7 @@ class TrainConfig:
     save_every:int=1 # write a checkpoint every this many epochs (and at the end)
     keep_last:int=2 # checkpoints kept on disk
     progress:bool=True # show a progress bar
+    sync_bn:bool=False # several processes (DDP): batch-norm statistics over the global batch (SyncBatchNorm, CUDA only)
 
     def replace(self, **kw) -> TrainConfig:
         "A copy with some fields changed (validated)."
@@ -157,6 +160,7 @@ def check_config(cfg:TrainConfig, # the settings to check
     if not 0 < cfg.crop_min <= 1: _fail('crop_min', cfg.crop_min, "must be in (0, 1]")
     if not 0 <= cfg.hflip <= 1: _fail('hflip', cfg.hflip, "must be in [0, 1]")
     if cfg.sub_size is not None and not (1 <= cfg.sub_size <= cfg.img_size): _fail('sub_size', cfg.sub_size, f"must be None or in 1..img_size ({cfg.img_size})")
+    if not isinstance(cfg.sync_bn, (bool, np.bool_)): _fail('sync_bn', cfg.sync_bn, "must be True or False")
     if not 0 <= cfg.momentum < 1: _fail('momentum', cfg.momentum, "must be in [0, 1)")
     if not 0 <= cfg.min_lr_ratio <= 1: _fail('min_lr_ratio', cfg.min_lr_ratio, "must be in [0, 1]")
     if cfg.warmup_epochs > cfg.epochs: _fail('warmup_epochs', cfg.warmup_epochs, f"must not exceed `epochs` ({cfg.epochs})")
@@ -431,33 +435,45 @@ def make_transform(cfg:TrainConfig):
     return d.MultiView(d.supcon_transform(cfg.img_size, (0.,) * c, (1.,) * c, scale=(cfg.crop_min, 1.), hflip=cfg.hflip),
                        cfg.n_views)
 
+def _shard(i, bs, rank=0, world=1):
+    "Positions `(lo, hi)` in the epoch permutation of rank `rank`'s share of global batch `i` (contiguous, rank order)."
+    b = bs // world
+    return i * bs + rank * b, i * bs + (rank + 1) * b
+
 class _TensorBatches:
-    "The fast path: the dataset's uint8 tensor on the device, batches indexed and augmented there."
-    def __init__(self, ds, cfg, device):
+    "The fast path: the dataset's uint8 tensor on the device, batches indexed and augmented there (this rank's share)."
+    def __init__(self, ds, cfg, device, rank=0, world=1):
         self.x, self.y = ds.data.to(device), ds.targets.to(device)
         self.bs, self.seed, self.augment = cfg.batch_size, cfg.seed, make_augment(cfg)
+        self.rank, self.world = rank, world
         self.n_batches = len(self.x) // self.bs
     def __call__(self, epoch, start=0):
         perm = epoch_permutation(len(self.x), self.seed, epoch).to(self.x.device)
         for i in range(start, self.n_batches):
-            idx = perm[i * self.bs:(i + 1) * self.bs]
+            lo, hi = _shard(i, self.bs, self.rank, self.world)
+            idx = perm[lo:hi]
             yield self.augment(self.x[idx]), self.y[idx]
 
 class _EpochSampler(torch.utils.data.Sampler):
-    "Indices of `epoch_permutation(n, seed, epoch)` from batch `start` on."
-    def __init__(self, n, seed, epoch, start_index): self.n, self.seed, self.epoch, self.start = n, seed, epoch, start_index
-    def __iter__(self): return iter(epoch_permutation(self.n, self.seed, self.epoch)[self.start:].tolist())
-    def __len__(self): return self.n - self.start
+    "Indices of `epoch_permutation(n, seed, epoch)`: rank `rank`'s share of every global batch from batch `start` on."
+    def __init__(self, n, seed, epoch, start, bs, rank=0, world=1):
+        self.n, self.seed, self.epoch, self.start, self.bs, self.rank, self.world = n, seed, epoch, start, bs, rank, world
+    def __iter__(self):
+        perm = epoch_permutation(self.n, self.seed, self.epoch)
+        parts = [perm[slice(*_shard(i, self.bs, self.rank, self.world))] for i in range(self.start, self.n // self.bs)]
+        return iter(torch.cat(parts).tolist() if parts else [])
+    def __len__(self): return max(0, self.n // self.bs - self.start) * (self.bs // self.world)
 
 class _LoaderBatches:
-    "The DataLoader path: a dataset returning `(views [V, ...], path [L])`."
-    def __init__(self, ds, cfg, device):
-        self.ds, self.cfg, self.device = ds, cfg, device
+    "The DataLoader path: a dataset returning `(views [V, ...], path [L])` (this rank's share of each batch)."
+    def __init__(self, ds, cfg, device, rank=0, world=1):
+        self.ds, self.cfg, self.device, self.rank, self.world = ds, cfg, device, rank, world
         self.n_batches = len(ds) // cfg.batch_size
     def __call__(self, epoch, start=0):
         cfg = self.cfg
-        dl = torch.utils.data.DataLoader(self.ds, batch_size=cfg.batch_size, drop_last=True, num_workers=cfg.num_workers,
-                                         sampler=_EpochSampler(len(self.ds), cfg.seed, epoch, start * cfg.batch_size),
+        sampler = _EpochSampler(len(self.ds), cfg.seed, epoch, start, cfg.batch_size, self.rank, self.world)
+        dl = torch.utils.data.DataLoader(self.ds, batch_size=cfg.batch_size // self.world, drop_last=True,
+                                         num_workers=cfg.num_workers, sampler=sampler,
                                          pin_memory=self.device.type == 'cuda', persistent_workers=False)
         for x, y in dl:
             yield x.to(self.device, non_blocking=True), torch.as_tensor(y).to(self.device, non_blocking=True)
@@ -612,6 +628,59 @@ def _batch_stats(x, z, paths) -> dict:
                 z_norm_max=float(zf.norm(dim=-1).max()), z_nonfinite=int((~torch.isfinite(zf)).sum()),
                 distinct_paths=int(torch.unique(paths, dim=0).shape[0]))
 
+# %% ../nbs/05_train.ipynb #2f4c6a12
+def _quiet(*a, **k): pass
+
+def _ddp_setup(cfg:TrainConfig) -> tuple:
+    "`(device, rank, world)`; joins the process group when torchrun started several processes (`WORLD_SIZE > 1`)."
+    dev = resolve_device(cfg.device)
+    if not is_dist() and int(os.environ.get('WORLD_SIZE', 1)) <= 1: return dev, 0, 1
+    if dev.type not in ('cpu', 'cuda'): _fail('device', cfg.device, "must be cpu or cuda to train with several processes")
+    if not is_dist(): setup_distributed('nccl' if dev.type == 'cuda' else 'gloo')
+    if dev.type == 'cuda':
+        dev = torch.device('cuda', int(os.environ.get('LOCAL_RANK', get_rank() % torch.cuda.device_count())))
+        torch.cuda.set_device(dev)
+    return dev, get_rank(), get_world_size()
+
+def _on_main(fn):
+    "`fn()` on rank 0 only; its result (or its error) is handed to every process. Just `fn()` in one process."
+    if not is_dist() or get_world_size() == 1: return fn()
+    res = err = None
+    if get_rank() == 0:
+        try: res = fn()
+        except Exception as e: err = e
+    box = [(res, err)]
+    dist.broadcast_object_list(box, src=0)
+    if box[0][1] is not None: raise box[0][1]
+    return box[0][0]
+
+def _main_first(fn):
+    "`fn()` on rank 0, then on the other ranks (a download happens once); an error on rank 0 is raised everywhere."
+    if not is_dist() or get_world_size() == 1: return fn()
+    res = []
+    _on_main(lambda: res.append(fn()))
+    return res[0] if res else fn()
+
+def _any_rank(flag:bool, device) -> bool:
+    "True when `flag` is true on any process (one all-reduce); `flag` in one process."
+    if not is_dist() or get_world_size() == 1: return bool(flag)
+    t = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)
+
+def _rank_seed(seed:int, rank:int) -> int: return int(seed) + 1_000_003 * int(rank)
+
+class _GlobalStep(nn.Module):
+    "The module DDP wraps: the model on this rank's share, the loss on the gathered global batch; returns `(loss, z)`."
+    def __init__(self, model, criterion, amp_dtype, device_type):
+        super().__init__()
+        self.model, self.criterion, self.amp_dtype, self.device_type = model, criterion, amp_dtype, device_type
+    def forward(self, x, paths):
+        with torch.autocast(self.device_type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
+            feats, z = self.model(x)
+        loss = self.criterion(all_gather_grad(feats.float()), all_gather_grad(z.float()), all_gather_nograd(paths))
+        return loss, z.detach()  # only the loss carries the graph: DDP finds unused parameters from the outputs
+
 # %% ../nbs/05_train.ipynb #7b8198e0
 class Trainer:
     "Train `cfg.method` on `cfg`'s data; `fit()` runs the loop (see above for files, resume, signals, NaN)."
@@ -622,26 +691,36 @@ class Trainer:
                  overwrite:bool=False, # replace the run in `out`
                  data:tuple|None=None, # `(train, test)` datasets instead of `make_datasets(cfg)` (each with `.hierarchy`)
                  criterion:nn.Module|None=None, # a loss module `f(feats, z, paths)` instead of `make_criterion`
+                 model:nn.Module|None=None, # a model `x [B,V,...] -> (feats [B,V,F], z [B,V,D])` instead of `create_model`
                  callbacks:list=(), # functions `cb(trainer, event)`, event 'step' or 'epoch'
                  log=print, # where messages go
                 ):
         self.cfg = cfg = check_config(cfg)
-        self.out = None if out is None else prepare_out(out, resume, overwrite)
-        self.callbacks, self.log, self._stop, self.checkpoint = list(callbacks), log, None, None
-        self.device = dev = resolve_device(cfg.device)
+        self.device, self.rank, self.world = dev, rank, world = _ddp_setup(cfg)
+        if cfg.batch_size % world:
+            _fail('batch_size', cfg.batch_size, f"is the global batch and must be divisible by the number of processes ({world})")
+        if cfg.sync_bn and world > 1 and dev.type != 'cuda':
+            _fail('sync_bn', cfg.sync_bn, "needs CUDA (torch's SyncBatchNorm does not run on CPU); use sync_bn=False")
+        self.out = None if out is None else _on_main(lambda: prepare_out(out, resume, overwrite))
+        self.callbacks, self.log, self._stop, self.checkpoint = list(callbacks), log if rank == 0 else _quiet, None, None
         seed_everything(cfg.seed)
-        self.train_ds, self.test_ds = data if data is not None else make_datasets(cfg)
+        self.train_ds, self.test_ds = data if data is not None else _main_first(lambda: make_datasets(cfg))
         self.hierarchy = self.train_ds.hierarchy
         image = cfg.encoder != 'pointnet'
-        if cfg.fast_path and image and is_tensor_dataset(self.train_ds): self.batches = _TensorBatches(self.train_ds, cfg, dev)
+        if cfg.fast_path and image and is_tensor_dataset(self.train_ds):
+            self.batches = _TensorBatches(self.train_ds, cfg, dev, rank, world)
         else:
             aug = make_datasets(cfg, transform=make_transform(cfg))[0] if data is None else self.train_ds
-            self.batches = _LoaderBatches(aug, cfg, dev)
+            self.batches = _LoaderBatches(aug, cfg, dev, rank, world)
         if self.batches.n_batches < 1:
             raise ConfigError(f"TrainConfig: `batch_size` ({cfg.batch_size}) is larger than the training set ({len(self.train_ds)}).")
-        self.model = create_model(cfg.encoder, cfg.in_channels, cfg.width, cfg.feat_dim, cfg.proj_hidden, cfg.proj_dim,
-                                  channels_last=cfg.channels_last and image).to(dev)
-        self.criterion = (criterion or make_criterion(cfg, self.hierarchy, self.model.feat_dim, self.model.proj_dim)).to(dev)
+        self.model = (model if model is not None else
+                      create_model(cfg.encoder, cfg.in_channels, cfg.width, cfg.feat_dim, cfg.proj_hidden, cfg.proj_dim,
+                                   channels_last=cfg.channels_last and image)).to(dev)
+        if cfg.sync_bn and world > 1: self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)  # same parameters
+        dims = getattr(self.model, 'feat_dim', None) or cfg.feat_dim, getattr(self.model, 'proj_dim', None) or cfg.proj_dim
+        self.criterion = (criterion or make_criterion(cfg, self.hierarchy, *dims)).to(dev)
+        self._progress_mods = [m for m in self.criterion.modules() if callable(getattr(m, 'set_progress', None))]
         self.params = [p for m in (self.model, self.criterion) for p in m.parameters()]
         self.opt = make_optimizer(cfg, self.params)
         self.sched = make_scheduler(cfg, self.opt, self.batches.n_batches)
@@ -653,20 +732,32 @@ class Trainer:
         self._buf_snap = [b.detach().clone() for b in self._bufs]
         self.epoch = self.step_in_epoch = self.global_step = 0
         self.history, self.elapsed, self._ep = [], 0.0, dict(loss_sum=0.0, steps=0, seconds=0.0, images=0)
-        self.resumed_from = None
+        self.resumed_from, self.ddp = None, None
+        if rank > 0: seed_everything(_rank_seed(cfg.seed, rank))  # each rank its own augmentations
         if resume and self.out is not None: self._load_latest()
-        if self.out is not None:
+        if world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            self.ddp = DDP(_GlobalStep(self.fwd, self.criterion, self.amp_dtype, dev.type),
+                           device_ids=[dev.index] if dev.type == 'cuda' else None,
+                           find_unused_parameters=cfg.method == 'ce' or criterion is not None)  # ce: projection unused
+        if self.out is not None and rank == 0:
             atomic_write_bytes(self.out / 'config.json', json.dumps(asdict(cfg), indent=1).encode())
 
     def __repr__(self):
         return (f"Trainer({self.cfg.method} on {self.cfg.dataset}, {self.cfg.encoder}, epoch {self.epoch}/{self.cfg.epochs}, "
-                f"device {self.device}, out={str(self.out) if self.out else None})")
+                f"device {self.device}" + (f", rank {self.rank} of {self.world}" if self.world > 1 else "")
+                + f", out={str(self.out) if self.out else None})")
 
 # %% ../nbs/05_train.ipynb #68ae8fa4
 @patch
 def _load_latest(self:Trainer):
-    "Restore the newest good checkpoint of `self.out` (nothing when there is none)."
-    path, st = latest_checkpoint(self.out, log=self.log)
+    "Restore the newest good checkpoint of `self.out` (nothing when there is none); every rank loads the one rank 0 chose."
+    found = {}
+    def newest():
+        path, found['st'] = latest_checkpoint(self.out, log=self.log)  # may rename damaged files: rank 0 only
+        return path
+    path = _on_main(newest)
+    st = found.get('st') if self.rank == 0 or path is None else load_checkpoint(path)
     if st is None:
         self.log(f"No checkpoint in '{self.out}': starting a new run."); return
     old = st['config']
@@ -679,7 +770,14 @@ def _load_latest(self:Trainer):
     self.model.load_state_dict(st['model']); self.criterion.load_state_dict(st['criterion'])
     self.opt.load_state_dict(st['optimizer']); self.sched.load_state_dict(st['scheduler'])
     self.scaler.load_state_dict(st['scaler'])
-    set_rng_state(st['rng'])
+    ranks = st.get('rng_ranks')
+    if ranks is not None and len(ranks) == self.world: set_rng_state(ranks[self.rank])
+    else:
+        set_rng_state(st['rng'])
+        if self.rank > 0: seed_everything(_rank_seed(self.cfg.seed, self.rank) + st['global_step'])
+        if self.world > 1:
+            self.log(f"Note: the checkpoint was written by {len(ranks) if ranks else 1} process(es), this run has "
+                     f"{self.world}: same batches, other random augmentations from here on.")
     self.epoch, self.step_in_epoch, self.global_step = st['epoch'], st['step_in_epoch'], st['global_step']
     self.history, self.elapsed, self._ep = list(st['history']), st['elapsed'], dict(st['epoch_acc'])
     self.resumed_from, self.checkpoint = path, path
@@ -688,22 +786,28 @@ def _load_latest(self:Trainer):
 
 @patch
 def save(self:Trainer, reason:str='epoch', rng=None) -> Path|None:
-    "Write a checkpoint of the current state (atomically) and keep the last `keep_last`."
+    "Write a checkpoint of the current state (atomically) and keep the last `keep_last`; with DDP every rank calls it, rank 0 writes."
     if self.out is None: return None
-    st = dict(format=1, model=self.model.state_dict(), criterion=self.criterion.state_dict(),
-              optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(), scaler=self.scaler.state_dict(),
-              rng=rng if rng is not None else get_rng_state(), epoch=self.epoch, step_in_epoch=self.step_in_epoch,
-              global_step=self.global_step, epoch_acc=_plain(self._ep), config=asdict(self.cfg),
-              hierarchy=_plain(self.hierarchy.as_dict()), history=_plain(self.history), elapsed=float(self.elapsed),
-              reason=reason, complete=self.epoch >= self.cfg.epochs)
-    p = save_checkpoint(st, self.out / 'checkpoints' / f'ckpt_s{self.global_step:08d}_e{self.epoch:04d}.pt')
-    prune_checkpoints(self.out, self.cfg.keep_last)
+    rng = rng if rng is not None else get_rng_state()
+    ranks = None
+    if self.world > 1: ranks = [None] * self.world; dist.all_gather_object(ranks, rng)
+    p = self.out / 'checkpoints' / f'ckpt_s{self.global_step:08d}_e{self.epoch:04d}.pt'
+    if self.rank == 0:
+        st = dict(format=1, model=self.model.state_dict(), criterion=self.criterion.state_dict(),
+                  optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(), scaler=self.scaler.state_dict(),
+                  rng=rng, epoch=self.epoch, step_in_epoch=self.step_in_epoch,
+                  global_step=self.global_step, epoch_acc=_plain(self._ep), config=asdict(self.cfg),
+                  hierarchy=_plain(self.hierarchy.as_dict()), history=_plain(self.history), elapsed=float(self.elapsed),
+                  reason=reason, complete=self.epoch >= self.cfg.epochs)
+        if ranks is not None: st.update(rng_ranks=ranks, world_size=self.world)
+        p = save_checkpoint(st, p)
+        prune_checkpoints(self.out, self.cfg.keep_last)
     self.checkpoint = p
     return p
 
 @patch
 def _write_logs(self:Trainer):
-    if self.out is None: return
+    if self.out is None or self.rank != 0: return
     rows = _plain(self.history)
     atomic_write_bytes(self.out / 'log.json', json.dumps(rows, indent=1).encode())
     keys = list(dict.fromkeys(k for r in rows for k in r))
@@ -723,6 +827,19 @@ def _on_signal(self:Trainer, signum, frame):
 def request_stop(self:Trainer, reason:str='request'):
     "Ask the loop to stop after the current step (with a checkpoint), as SIGTERM does."
     self._stop = reason
+
+_STOPS = ('', 'SIGINT', 'SIGTERM')
+
+@patch
+def _agreed_stop(self:Trainer):
+    "The stop reason after this step; with DDP a stop asked on any rank (one all-reduce) stops every rank here."
+    if self.world == 1: return self._stop
+    mine = 0 if self._stop is None else (_STOPS.index(self._stop) if self._stop in _STOPS else 3)
+    t = torch.tensor([mine], device=self.device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    code = int(t.item())
+    if code and self._stop is None: self._stop = _STOPS[code] if code < 3 else 'request'
+    return self._stop if code else None
 
 @patch
 def _interrupt(self:Trainer):
@@ -756,15 +873,20 @@ def _copy_all(dst, src):
 
 @patch
 def _step(self:Trainer, x, paths, rng):
-    "One optimizer step on a batch; returns the loss as a float."
+    "One optimizer step on a batch (this rank's share of it under DDP); returns the loss as a float."
     cfg = self.cfg
+    if self._progress_mods:
+        frac = self.global_step / (cfg.epochs * self.batches.n_batches)
+        for m in self._progress_mods: m.set_progress(frac)
     _copy_all(self._buf_snap, self._bufs)
     crit_state = self.criterion.state_dict()
-    with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
-        feats, z = self.fwd(x)
-    loss = self.criterion(feats.float(), z.float(), paths)
+    if self.ddp is None:
+        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
+            feats, z = self.fwd(x)
+        loss = self.criterion(feats.float(), z.float(), paths)
+    else: loss, z = self.ddp(x, paths)
     value = float(loss.detach())
-    if not math.isfinite(value): self._nonfinite(value, x, z, paths, rng, crit_state)
+    if _any_rank(not math.isfinite(value), self.device): self._nonfinite(value, x, z, paths, rng, crit_state)
     self.opt.zero_grad(set_to_none=True)
     self.scaler.scale(loss).backward()
     if cfg.grad_clip > 0:
@@ -779,7 +901,7 @@ def _run_epoch(self:Trainer):
     cfg, nb = self.cfg, self.batches.n_batches
     self.model.train(); self.criterion.train()
     bar = tqdm(total=nb, initial=self.step_in_epoch, desc=f"{cfg.method} {self.epoch + 1}/{cfg.epochs}",
-               disable=not cfg.progress, leave=False, dynamic_ncols=True)
+               disable=not cfg.progress or self.rank != 0, leave=False, dynamic_ncols=True)
     ep, batches = self._ep, self.batches(self.epoch, self.step_in_epoch)
     try:
         while self.step_in_epoch < nb:
@@ -789,13 +911,13 @@ def _run_epoch(self:Trainer):
             value = self._step(x, paths, rng)
             self.step_in_epoch += 1; self.global_step += 1
             dt = time.perf_counter() - t0
-            ep['loss_sum'] += value; ep['steps'] += 1; ep['seconds'] += dt; ep['images'] += x.shape[0] * x.shape[1]
+            ep['loss_sum'] += value; ep['steps'] += 1; ep['seconds'] += dt; ep['images'] += x.shape[0] * x.shape[1] * self.world
             self.elapsed += dt
             bar.update(1)
             bar.set_postfix(loss=f"{value:.4f}", lr=f"{self.sched.get_last_lr()[0]:.3g}",
                             img_s=f"{ep['images'] / max(ep['seconds'], 1e-9):.0f}", refresh=False)
             for cb in self.callbacks: cb(self, 'step')
-            if self._stop: self._interrupt()
+            if self._agreed_stop(): self._interrupt()
     finally: bar.close(); batches.close()
     self.epoch += 1; self.step_in_epoch = 0
     row = dict(epoch=self.epoch, step=self.global_step, loss=ep['loss_sum'] / max(ep['steps'], 1),
@@ -809,7 +931,7 @@ def _run_epoch(self:Trainer):
         self.log(f"{cfg.method} epoch {self.epoch}/{cfg.epochs}: loss {row['loss']:.4f}, lr {row['lr']:.3g}, "
                  f"{row['img_per_s']:.0f} img/s, {row['seconds']:.1f} s")
     for cb in self.callbacks: cb(self, 'epoch')
-    if self._stop: self._interrupt()
+    if self._agreed_stop(): self._interrupt()
 
 @patch
 def fit(self:Trainer) -> Trainer:

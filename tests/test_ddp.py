@@ -77,3 +77,115 @@ def test_ddp_step_equals_single_process(splits, tmp_path):
         assert len(got[name]['grads']) == len(ref_grads), name
         for g, r in zip(got[name]['grads'], ref_grads):
             assert torch.allclose(g, r, atol=1e-5), (name, (g - r).abs().max())
+
+
+# --- the Trainer and the command line under DDP ------------------------------------------------------------------
+import json, subprocess, sys
+from pathlib import Path
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
+for _k in ('WORLD_SIZE', 'RANK', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'): ENV.pop(_k, None)
+
+
+@pytest.mark.timeout(120)
+def test_torchrun_cli_two_processes(tmp_path):
+    "`torchrun --nproc_per_node 2 -m hmlc_nb.cli train ...` on CPU (gloo): trains, evaluates on rank 0, writes once."
+    out = tmp_path / 'run'
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '-m', 'hmlc_nb.cli',
+           'train', '--out', out, '--n_train', '256', '--n_test', '128', '--batch_size', '64', '--width', '8',
+           '--epochs', '1', '--progress', 'false', '--probe-epochs', '2', '--tsne-points', '50', '--method', 'ahmlc']
+    r = subprocess.run(list(map(str, cmd)), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=110)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count('-> ' + str(out / 'results.json')) == 1, r.stdout  # rank 0 alone reports
+    assert r.stderr.count('hmlc_train: ahmlc on digits') == 1, r.stderr
+    res = json.loads((out / 'results.json').read_text())
+    assert (res['world_size'], res['batch_per_process'], res['epochs'], res['steps']) == (2, 32, 1, 4)
+    assert res['linear_acc'] is not None and (out / 'tsne.png').is_file() and (out / 'embeddings.pt').is_file()
+    assert not list(out.glob('.*.tmp')) and len(json.loads((out / 'log.json').read_text())) == 1
+    from hmlc_nb.train import list_checkpoints, load_checkpoint
+    st = load_checkpoint(list_checkpoints(out)[-1])
+    assert st['world_size'] == 2 and len(st['rng_ranks']) == 2 and st['global_step'] == 4
+
+
+class _Enc(nn.Module):
+    "A small encoder without batch norm (SyncBatchNorm runs on CUDA only), so that 2 processes = 1 process exactly."
+    feat_dim = 16
+    def __init__(self): super().__init__(); self.net = nn.Sequential(nn.Flatten(), nn.Linear(32 * 32, 16), nn.ReLU())
+    def forward(self, x): return self.net(x)
+
+def _tiny_model():
+    from hmlc_nb.models import ContrastiveModel, ProjectionHead
+    torch.manual_seed(0)
+    return ContrastiveModel(_Enc(), ProjectionHead(16, 16, 8))
+
+def _cfg(method, **kw):
+    from hmlc_nb.train import get_config
+    return get_config('digits', method=method, n_train=128, n_test=32, batch_size=32, epochs=2, optimizer='sgd',
+                      lr=0.05, warmup_epochs=0.5, augment='none', proj_dim=8, progress=False, **kw)
+
+CASES = {'ahmlc': {}, 'ghmlc': {}, 'ce': {}, 'supcon-loader': dict(fast_path=False)}  # name -> config overrides
+
+def _run(name, out=None, callbacks=(), resume=False):
+    from hmlc_nb.train import Trainer
+    method = name.split('-')[0]
+    tr = Trainer(_cfg(method, **CASES[name]), out, resume=resume, model=_tiny_model(), callbacks=callbacks,
+                 log=lambda *a: None)
+    return tr.fit()
+
+def _state(tr):
+    return dict(model=tr.model.state_dict(), criterion=tr.criterion.state_dict(), opt=tr.opt.state_dict()['state'],
+                loss=[r['loss'] for r in tr.history], stats=[{k: v for k, v in r.items() if k not in
+                ('seconds', 'elapsed', 'img_per_s')} for r in tr.history], steps=tr.global_step)
+
+def _train_worker(rank, port, folder):
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(WORLD))
+    torch.set_num_threads(1)
+    from hmlc_nb.train import TrainingInterrupted
+    res, sums = {}, {}
+    def track(name):
+        def cb(tr, event):  # parameters after every step, to compare the ranks
+            if event == 'step': sums.setdefault(name, []).append(sum(float(p.double().sum()) for p in tr.params))
+        return cb
+    for name in CASES:
+        res[name] = _state(_run(name, callbacks=[track(name)]))
+    # stopped mid-epoch (step 5 of 8, asked on rank 1 only: rank 0 must stop at the same step), then resumed
+    def stop_rank1(tr, event):
+        if event == 'step' and tr.rank == 1 and tr.global_step == 5: tr.request_stop('test')
+    try: _run('ahmlc', Path(folder) / 'resumed', callbacks=[stop_rank1]); stopped = None
+    except TrainingInterrupted as e: stopped = e.checkpoint.name
+    res['resumed'] = _state(_run('ahmlc', Path(folder) / 'resumed', resume=True))
+    res['stopped_at'] = stopped
+    torch.save(dict(res=res, sums=sums), Path(folder) / f'rank{rank}.pt')
+    cleanup_distributed()
+
+def _close(a, b, path=''):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), (path, sorted(a), sorted(b))
+        for k in a: _close(a[k], b[k], f'{path}/{k}')
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)): _close(x, y, f'{path}/{i}')
+    elif isinstance(a, torch.Tensor):
+        assert torch.allclose(a.double(), b.double(), atol=1e-4, rtol=1e-4), (path, (a.double() - b.double()).abs().max())
+    elif isinstance(a, float): assert abs(a - b) <= 1e-4 * max(1, abs(a)), (path, a, b)
+    else: assert a == b, (path, a, b)
+
+@pytest.mark.timeout(150)
+def test_ddp_training_equals_one_process(tmp_path):
+    """A few steps of 2-process DDP training (A-HMLC heads, G-HMLC masks, the `ce` classifier with its unused projection,
+    the DataLoader path, and a run stopped on one rank mid-epoch then resumed) end with the weights, optimizer state
+    and logged losses of one process on the same global batches; both ranks hold the same parameters after every step."""
+    mp.start_processes(_train_worker, args=(_port(), str(tmp_path)), nprocs=WORLD, join=True, start_method='spawn')
+    got = [torch.load(tmp_path / f'rank{r}.pt', weights_only=False) for r in range(WORLD)]
+    torch.set_num_threads(1)
+    for name in CASES:
+        ref = _state(_run(name))
+        assert ref['steps'] == 8
+        _close(got[0]['res'][name], ref, name)
+        assert got[0]['sums'][name] == got[1]['sums'][name], name  # identical parameters on both ranks, every step
+        assert got[0]['res'][name]['stats'] == got[1]['res'][name]['stats'], name  # e.g. G-HMLC's dims per level
+    assert got[0]['res']['stopped_at'] == got[1]['res']['stopped_at'] == 'ckpt_s00000005_e0001.pt'
+    _close(got[0]['res']['resumed'], _state(_run('ahmlc')), 'resumed')
+    _close(got[1]['res']['resumed'], got[0]['res']['resumed'], 'resumed rank 1')
