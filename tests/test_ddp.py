@@ -189,3 +189,41 @@ def test_ddp_training_equals_one_process(tmp_path):
     assert got[0]['res']['stopped_at'] == got[1]['res']['stopped_at'] == 'ckpt_s00000005_e0001.pt'
     _close(got[0]['res']['resumed'], _state(_run('ahmlc')), 'resumed')
     _close(got[1]['res']['resumed'], got[0]['res']['resumed'], 'resumed rank 1')
+
+
+def _torchrun(*args):
+    return [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '-m', 'hmlc_nb.cli',
+            'train', *map(str, args)]
+
+@pytest.mark.timeout(150)
+def test_torchrun_sigterm_then_resume(tmp_path):
+    """SIGTERM to torchrun (which forwards it to both ranks) mid-run: no deadlock, one checkpoint marked SIGTERM, and
+    `--resume` under torchrun ends with the weights of an uninterrupted 2-process run."""
+    import signal, time
+    from hmlc_nb.train import list_checkpoints, load_checkpoint
+    tiny = ['--n_train', '640', '--n_test', '64', '--batch_size', '64', '--width', '8', '--epochs', '3',
+            '--progress', 'false', '--no-eval', '--method', 'ghmlc']
+    ref = subprocess.run(_torchrun('--out', tmp_path / 'ref', *tiny), cwd=ROOT, env=ENV, capture_output=True, text=True,
+                         timeout=100)
+    assert ref.returncode == 0, ref.stderr[-3000:]
+    out = tmp_path / 'run'
+    p = subprocess.Popen(_torchrun('--out', out, *tiny), cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        t0 = time.time()
+        while not any(c.name.endswith('_e0001.pt') for c in list_checkpoints(out)):
+            assert p.poll() is None and time.time() - t0 < 60, "no first checkpoint"
+            time.sleep(0.05)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=40)  # a deadlock would end here
+    finally:
+        if p.poll() is None: p.kill()
+    assert p.returncode != 0 and 'Training stopped by SIGTERM' in err, err[-3000:]
+    last = load_checkpoint(list_checkpoints(out)[-1])
+    assert last['reason'] == 'SIGTERM' and last['global_step'] < 30 and len(last['rng_ranks']) == 2
+    r = subprocess.run(_torchrun('--out', out, '--resume', *tiny), cwd=ROOT, env=ENV, capture_output=True, text=True,
+                       timeout=100)
+    assert r.returncode == 0, r.stderr[-3000:]
+    a, b = load_checkpoint(list_checkpoints(tmp_path / 'ref')[-1]), load_checkpoint(list_checkpoints(out)[-1])
+    assert a['global_step'] == b['global_step'] == 30
+    for k, v in a['model'].items(): assert torch.allclose(v.double(), b['model'][k].double(), atol=1e-6), k
