@@ -855,7 +855,8 @@ def _nonfinite(self:Trainer, value, x, z, paths, rng, crit_state):
     _copy_all(self._bufs, self._buf_snap)          # undo the failed forward pass: batch-norm statistics,
     self.criterion.load_state_dict(crit_state)     # and the loss module's state (e.g. G-HMLC's GMM)
     p = self.save(reason='nonfinite', rng=rng)
-    msg = (f"The loss is {value} at epoch {self.epoch + 1}, step {self.step_in_epoch + 1} of {self.batches.n_batches} "
+    where = "" if not math.isfinite(value) else " here but not finite on another process"
+    msg = (f"The loss is {value}{where} at epoch {self.epoch + 1}, step {self.step_in_epoch + 1} of {self.batches.n_batches} "
            f"(global step {self.global_step + 1}); training stopped before this update. Batch statistics: {stats}. "
            + (f"The last good state is saved in '{p}'. " if p else "")
            + "Try a lower `lr`, `grad_clip`, a higher `temperature`, or `amp='none'`.")

@@ -122,8 +122,8 @@ def _tiny_model():
 
 def _cfg(method, **kw):
     from hmlc_nb.train import get_config
-    return get_config('digits', method=method, n_train=128, n_test=32, batch_size=32, epochs=2, optimizer='sgd',
-                      lr=0.05, warmup_epochs=0.5, augment='none', proj_dim=8, progress=False, **kw)
+    return get_config('digits', method=method, **(dict(n_train=128, n_test=32, batch_size=32, epochs=2, optimizer='sgd',
+                      lr=0.05, warmup_epochs=0.5, augment='none', proj_dim=8, progress=False) | kw))
 
 CASES = {'ahmlc': {}, 'ghmlc': {}, 'ce': {}, 'supcon-loader': dict(fast_path=False)}  # name -> config overrides
 
@@ -146,7 +146,7 @@ def _train_worker(rank, port, folder):
     res, sums = {}, {}
     def track(name):
         def cb(tr, event):  # parameters after every step, to compare the ranks
-            if event == 'step': sums.setdefault(name, []).append(sum(float(p.double().sum()) for p in tr.params))
+            if event == 'step': sums.setdefault(name, []).append(sum(float(p.detach().double().sum()) for p in tr.params))
         return cb
     for name in CASES:
         res[name] = _state(_run(name, callbacks=[track(name)]))
@@ -157,6 +157,26 @@ def _train_worker(rank, port, folder):
     except TrainingInterrupted as e: stopped = e.checkpoint.name
     res['resumed'] = _state(_run('ahmlc', Path(folder) / 'resumed', resume=True))
     res['stopped_at'] = stopped
+    # a NaN loss on rank 1 only (step 3): every rank stops before that update, with the same checkpoint
+    from hmlc_nb.train import Trainer, NonFiniteLossError, ConfigError, make_criterion
+    cfg = _cfg('supcon')
+    class NaNOnRank1(nn.Module):
+        def __init__(self, inner): super().__init__(); self.inner, self.n = inner, 0
+        def forward(self, feats, z, paths):
+            self.n += 1
+            loss = self.inner(feats, z, paths)
+            return loss * float('nan') if self.n == 3 and rank == 1 else loss
+        def stats(self): return {}
+    tr = Trainer(cfg, Path(folder) / 'nan', model=_tiny_model(), log=lambda *a: None)
+    tr = Trainer(cfg, Path(folder) / 'nan', overwrite=True, model=_tiny_model(), log=lambda *a: None,
+                 criterion=NaNOnRank1(make_criterion(cfg, tr.hierarchy, 16, 8)))
+    try: tr.fit(); res['nan'] = None
+    except NonFiniteLossError as e: res['nan'] = (e.step, e.checkpoint.name)
+    # errors a user can cause name the field, on every rank
+    res['errors'] = []
+    for kw in (dict(batch_size=33), dict(sync_bn=True)):
+        try: Trainer(_cfg('supcon', **kw)); res['errors'].append(None)
+        except ConfigError as e: res['errors'].append(str(e))
     torch.save(dict(res=res, sums=sums), Path(folder) / f'rank{rank}.pt')
     cleanup_distributed()
 
@@ -187,6 +207,11 @@ def test_ddp_training_equals_one_process(tmp_path):
         assert got[0]['sums'][name] == got[1]['sums'][name], name  # identical parameters on both ranks, every step
         assert got[0]['res'][name]['stats'] == got[1]['res'][name]['stats'], name  # e.g. G-HMLC's dims per level
     assert got[0]['res']['stopped_at'] == got[1]['res']['stopped_at'] == 'ckpt_s00000005_e0001.pt'
+    assert got[0]['res']['nan'] == got[1]['res']['nan'] == (3, 'ckpt_s00000002_e0000.pt')
+    for r in range(WORLD):
+        e = got[r]['res']['errors']
+        assert '`batch_size`' in e[0] and 'divisible by the number of processes (2)' in e[0], e
+        assert '`sync_bn`' in e[1] and 'CUDA' in e[1], e
     _close(got[0]['res']['resumed'], _state(_run('ahmlc')), 'resumed')
     _close(got[1]['res']['resumed'], got[0]['res']['resumed'], 'resumed rank 1')
 
