@@ -62,6 +62,7 @@ class TrainConfig:
     base_temperature:float|None=None # the losses scale by `temperature / base_temperature` (default: = temperature)
     positives:str|None=None # G-/A-HMLC positives per level: 'label' or 'prefix' (default: the loss's)
     path_weight:float|None=None # G-/A-HMLC weight of the full-path SupCon term (default: the loss's)
+    prefix_until:float=0.0 # G-/A-HMLC curriculum: 'prefix' positives for this share of training, then `positives`
     layer_penalty:str|None=None # HMC/HCE/HMCE layer penalty: 'pow2' (2**x) or 'exp' (default: the loss's)
     cpcc_weight:float=1.0 # `cpcc` method: weight of the CPCC regularizer
     cpcc_metric:str='l2' # `cpcc` method: distance between class means, 'l2' or 'cosine'
@@ -97,10 +98,10 @@ class TrainConfig:
 PRESETS = {
     'digits': dict(dataset='digits', encoder='small_cnn', in_channels=1, n_train=10_000, n_test=2_000, img_size=32,
                    epochs=12, batch_size=256, temperature=0.1, optimizer='adamw', lr=2e-3, weight_decay=1e-4,
-                   warmup_epochs=1.0, augment='none'),
+                   warmup_epochs=1.0, augment='none', prefix_until=1/3),
     'mnist-paper': dict(dataset='mnist', encoder='small_cnn', in_channels=1, n_train=0, n_test=0, img_size=192,
                         sub_size=32, epochs=100, batch_size=256, temperature=0.1, optimizer='adamw', lr=2e-3,
-                        warmup_epochs=5.0, augment='none', num_workers=8),
+                        warmup_epochs=5.0, augment='none', num_workers=8, prefix_until=1/3),
     'cifar100-resnet18': dict(dataset='cifar100', encoder='resnet18', in_channels=3, n_train=0, n_test=0, img_size=32,
                               epochs=500, batch_size=512, temperature=0.1, optimizer='sgd', lr=0.5, momentum=0.9,
                               weight_decay=1e-4, warmup_epochs=10.0, num_workers=8),
@@ -157,6 +158,7 @@ def check_config(cfg:TrainConfig, # the settings to check
         if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0: _fail(k, v, "must be a number >= 0")
     if cfg.base_temperature is not None and not cfg.base_temperature > 0: _fail('base_temperature', cfg.base_temperature, "must be None or > 0")
     if cfg.path_weight is not None and not cfg.path_weight >= 0: _fail('path_weight', cfg.path_weight, "must be None or >= 0")
+    if not 0 <= cfg.prefix_until <= 1: _fail('prefix_until', cfg.prefix_until, "must be in [0, 1]")
     if not 0 < cfg.crop_min <= 1: _fail('crop_min', cfg.crop_min, "must be in (0, 1]")
     if not 0 <= cfg.hflip <= 1: _fail('hflip', cfg.hflip, "must be in [0, 1]")
     if cfg.sub_size is not None and not (1 <= cfg.sub_size <= cfg.img_size): _fail('sub_size', cfg.sub_size, f"must be None or in 1..img_size ({cfg.img_size})")
@@ -265,6 +267,7 @@ class MethodLoss(nn.Module):
                  layer_penalty:str|None=None, # HMC/HCE/HMCE layer penalty; None: the loss's default
                  cpcc_weight:float=1.0, # `cpcc`: weight of the regularizer
                  cpcc_metric:str='l2', # `cpcc`: 'l2' or 'cosine'
+                 prefix_until:float=0.0, # G-/A-HMLC: 'prefix' positives for this share of training (curriculum)
                 ):
         super().__init__()
         if method not in METHODS: raise ValueError(f"MethodLoss: `method` must be one of {METHODS}, got {method!r}.")
@@ -278,7 +281,8 @@ class MethodLoss(nn.Module):
             from hmlc_nb import masking
             cls = masking.GHMLCLoss if method == 'ghmlc' else masking.AHMLCLoss
             kw = dict(n_levels=hierarchy.n_levels, hierarchy=hierarchy, dim=proj_dim, proj_dim=proj_dim, d=proj_dim,
-                      temperature=temperature, base_temperature=self.bt, positives=positives, path_weight=path_weight)
+                      temperature=temperature, base_temperature=self.bt, positives=positives, path_weight=path_weight,
+                      prefix_until=prefix_until)
             self.masked = _call_with(cls, kw)
 
     def forward(self, feats, z, paths):
@@ -321,7 +325,8 @@ def make_criterion(cfg:TrainConfig, # the run's settings
                   ) -> MethodLoss:
     "The loss module of `cfg.method`."
     return MethodLoss(cfg.method, hierarchy, feat_dim, proj_dim, cfg.temperature, cfg.base_temperature,
-                      cfg.positives, cfg.path_weight, cfg.layer_penalty, cfg.cpcc_weight, cfg.cpcc_metric)
+                      cfg.positives, cfg.path_weight, cfg.layer_penalty, cfg.cpcc_weight, cfg.cpcc_metric,
+                      prefix_until=cfg.prefix_until)
 
 # %% ../nbs/05_train.ipynb #6b7af232
 def make_optimizer(cfg:TrainConfig, params) -> torch.optim.Optimizer:
