@@ -407,9 +407,12 @@ class GHMLCLoss(_PositivesCurriculum, nn.Module):
                  match:str='hungarian', # components to levels: 'hungarian' or 'argmax' (see `level_masks`)
                  seed:int|None=0, # seed of the GMM's first initialisation
                  prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs `set_progress`)
+                 mask_positives:str|None=None, # groups the relevance scores read: None = the loss's positives now, or 'label'/'prefix'
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'GHMLCLoss')
+        if mask_positives not in (None, 'label', 'prefix'):
+            raise ValueError(f"GHMLCLoss: mask_positives must be None, 'label' or 'prefix', got {mask_positives!r}.")
         if mask_mode not in ('relevance', 'values'):
             raise ValueError(f"GHMLCLoss: mask_mode must be 'relevance' or 'values', got {mask_mode!r}.")
         if min_dims < 0: raise ValueError(f"GHMLCLoss: min_dims must be >= 0, got {min_dims}.")
@@ -418,6 +421,7 @@ class GHMLCLoss(_PositivesCurriculum, nn.Module):
         self.positives,self.path_weight,self.min_dims,self.corrected = positives,float(path_weight),int(min_dims),corrected
         self.mask_mode,self.gmm_iters,self.match = mask_mode,int(gmm_iters),match
         self.prefix_until, self.progress = _check_until(prefix_until, 'GHMLCLoss'), None
+        self.mask_positives = mask_positives
         self.register_buffer('level_weights', w)
         self.gmm = TorchGMM(self.n_levels, n_iter=self.gmm_iters, seed=seed, warm_start=True)
         self.masks, self.last_stats = None, {}
@@ -425,7 +429,8 @@ class GHMLCLoss(_PositivesCurriculum, nn.Module):
     def extra_repr(self):
         return (f"n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
                 f"path_weight={self.path_weight}, balance={self.balance}, min_dims={self.min_dims}, "
-                f"mask_mode={self.mask_mode!r}, corrected={self.corrected}, match={self.match!r}, prefix_until={self.prefix_until}")
+                f"mask_mode={self.mask_mode!r}, corrected={self.corrected}, match={self.match!r}, prefix_until={self.prefix_until}, "
+                f"mask_positives={self.mask_positives!r}")
 
 # %% ../nbs/03_masking.ipynb #e6016abf
 @patch
@@ -438,7 +443,7 @@ def forward(self:GHMLCLoss,
     zf = _as_float(z)
     ref = zf.detach().norm(dim=-1, keepdim=True)                      # floor of the masked norms
     T, bT, L, pos = self.temperature, self.base_temperature, self.n_levels, self.positives_now()
-    masks = level_masks(z.detach(), labels, gmm=self.gmm, min_dims=self.min_dims, positives=pos,
+    masks = level_masks(z.detach(), labels, gmm=self.gmm, min_dims=self.min_dims, positives=self.mask_positives or pos,
                         mode=self.mask_mode, corrected=self.corrected, match=self.match)
     self.masks = masks
     groups = _level_groups(labels, pos)[0]                # [B, L] dense ids: positives = same id

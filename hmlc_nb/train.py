@@ -63,6 +63,7 @@ class TrainConfig:
     positives:str|None=None # G-/A-HMLC positives per level: 'label' or 'prefix' (default: the loss's)
     path_weight:float|None=None # G-/A-HMLC weight of the full-path SupCon term (default: the loss's)
     prefix_until:float=0.0 # G-/A-HMLC curriculum: 'prefix' positives for this share of training, then `positives`
+    mask_positives:str|None=None # G-HMLC: groups the relevance scores (masks) read: None (the loss's positives), 'label', 'prefix'
     layer_penalty:str|None=None # HMC/HCE/HMCE layer penalty: 'pow2' (2**x) or 'exp' (default: the loss's)
     cpcc_weight:float=1.0 # `cpcc` method: weight of the CPCC regularizer
     cpcc_metric:str='l2' # `cpcc` method: distance between class means, 'l2' or 'cosine'
@@ -98,10 +99,10 @@ class TrainConfig:
 PRESETS = {
     'digits': dict(dataset='digits', encoder='small_cnn', in_channels=1, n_train=10_000, n_test=2_000, img_size=32,
                    epochs=12, batch_size=256, temperature=0.1, optimizer='adamw', lr=2e-3, weight_decay=1e-4,
-                   warmup_epochs=1.0, augment='none', prefix_until=1/3),
+                   warmup_epochs=1.0, augment='none', prefix_until=1/3, mask_positives='prefix'),
     'mnist-paper': dict(dataset='mnist', encoder='small_cnn', in_channels=1, n_train=0, n_test=0, img_size=192,
                         sub_size=32, epochs=100, batch_size=256, temperature=0.1, optimizer='adamw', lr=2e-3,
-                        warmup_epochs=5.0, augment='none', num_workers=8, prefix_until=1/3),
+                        warmup_epochs=5.0, augment='none', num_workers=8, prefix_until=1/3, mask_positives='prefix'),
     'cifar100-resnet18': dict(dataset='cifar100', encoder='resnet18', in_channels=3, n_train=0, n_test=0, img_size=32,
                               epochs=500, batch_size=512, temperature=0.1, optimizer='sgd', lr=0.5, momentum=0.9,
                               weight_decay=1e-4, warmup_epochs=10.0, num_workers=8),
@@ -137,7 +138,7 @@ def check_config(cfg:TrainConfig, # the settings to check
     for k, allowed in choices.items():
         v = getattr(cfg, k)
         if v not in allowed: _fail(k, v, f"must be one of {', '.join(allowed)}")
-    for k, allowed in dict(positives=('label', 'prefix'), layer_penalty=('pow2', 'exp')).items():
+    for k, allowed in dict(positives=('label', 'prefix'), layer_penalty=('pow2', 'exp'), mask_positives=('label', 'prefix')).items():
         v = getattr(cfg, k)
         if v is not None and v not in allowed: _fail(k, v, f"must be None or one of {', '.join(allowed)}")
     for k in ('epochs', 'batch_size', 'n_views', 'in_channels', 'width', 'proj_dim', 'img_size', 'n_points',
@@ -268,6 +269,7 @@ class MethodLoss(nn.Module):
                  cpcc_weight:float=1.0, # `cpcc`: weight of the regularizer
                  cpcc_metric:str='l2', # `cpcc`: 'l2' or 'cosine'
                  prefix_until:float=0.0, # G-/A-HMLC: 'prefix' positives for this share of training (curriculum)
+                 mask_positives:str|None=None, # G-HMLC: groups the masks' relevance scores read (None: the positives)
                 ):
         super().__init__()
         if method not in METHODS: raise ValueError(f"MethodLoss: `method` must be one of {METHODS}, got {method!r}.")
@@ -282,7 +284,7 @@ class MethodLoss(nn.Module):
             cls = masking.GHMLCLoss if method == 'ghmlc' else masking.AHMLCLoss
             kw = dict(n_levels=hierarchy.n_levels, hierarchy=hierarchy, dim=proj_dim, proj_dim=proj_dim, d=proj_dim,
                       temperature=temperature, base_temperature=self.bt, positives=positives, path_weight=path_weight,
-                      prefix_until=prefix_until)
+                      prefix_until=prefix_until, mask_positives=mask_positives)
             self.masked = _call_with(cls, kw)
 
     def forward(self, feats, z, paths):
@@ -326,7 +328,7 @@ def make_criterion(cfg:TrainConfig, # the run's settings
     "The loss module of `cfg.method`."
     return MethodLoss(cfg.method, hierarchy, feat_dim, proj_dim, cfg.temperature, cfg.base_temperature,
                       cfg.positives, cfg.path_weight, cfg.layer_penalty, cfg.cpcc_weight, cfg.cpcc_metric,
-                      prefix_until=cfg.prefix_until)
+                      prefix_until=cfg.prefix_until, mask_positives=cfg.mask_positives)
 
 # %% ../nbs/05_train.ipynb #6b7af232
 def make_optimizer(cfg:TrainConfig, params) -> torch.optim.Optimizer:
