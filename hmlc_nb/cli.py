@@ -99,11 +99,14 @@ def run_training(cfg:TrainConfig, # the run's settings
     t0 = time.time()
     gov = [ThreadGovernor(log=log)] if threads == 'auto' else []
     joined = is_dist()  # a process group made by the Trainer (torchrun) is left here, right after training
+    tr = None
     try:
         tr = Trainer(cfg, out, resume=resume, overwrite=overwrite, log=log, callbacks=gov)
         tr.fit()
     finally:
-        if not joined: cleanup_distributed()
+        if not joined:
+            if tr is not None: tr.ddp = None  # the DDP wrapper (its reducer) goes before its process group
+            cleanup_distributed()
     if tr.rank != 0: return None
     train_wall = time.time() - t0
     res = dict(method=cfg.method, preset=cfg.preset, seed=cfg.seed, dataset=cfg.dataset, encoder=cfg.encoder,

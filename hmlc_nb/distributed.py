@@ -103,5 +103,7 @@ def setup_distributed(backend: str | None = None, # 'nccl' or 'gloo'; default: n
     return torch.device('cuda', local) if cuda else torch.device('cpu')
 
 def cleanup_distributed():
-    "Leave the process group (if any)."
-    if is_dist(): dist.destroy_process_group()
+    "Leave the process group (if any), after a barrier: no rank tears down while another still communicates."
+    if is_dist():
+        try: dist.barrier()
+        finally: dist.destroy_process_group()

@@ -59,6 +59,7 @@ def _worker(rank, port, out, splits):
             grads = grads[:2] + [p.grad.detach().clone() for p in loss_mod.parameters()]
         res[name] = {'loss': loss, 'grads': grads}
     if rank == 0: torch.save(res, out)
+    del model, loss_mod; import gc; gc.collect()  # DDP reducers go before the process group
     cleanup_distributed()
 
 @pytest.mark.timeout(180)
@@ -178,6 +179,7 @@ def _train_worker(rank, port, folder):
         try: Trainer(_cfg('supcon', **kw)); res['errors'].append(None)
         except ConfigError as e: res['errors'].append(str(e))
     torch.save(dict(res=res, sums=sums), Path(folder) / f'rank{rank}.pt')
+    del tr; import gc; gc.collect()  # DDP reducers go before the process group
     cleanup_distributed()
 
 def _close(a, b, path=''):
