@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from fastcore.basics import patch
-from .masking import level_relevance, _check_z_labels
+from .masking import level_relevance, _check_z_labels, _check_min_dims
 
 # %% auto #0
 __all__ = ['TorchDPGMM', 'level_increments', 'dp_level_masks', 'DPGHMLCLoss', 'LevelReport', 'discover_levels', 'LossOnZ']
@@ -288,9 +288,7 @@ def dp_level_masks(z:torch.Tensor, # projections `[B, V, D]`
     B, V, D = z.shape; L = labels.shape[1]
     if extra not in ('drop', 'nearest'): raise ValueError(f"`extra` must be 'drop' or 'nearest', got {extra!r}.")
     if match not in ('hungarian', 'nearest'): raise ValueError(f"`match` must be 'hungarian' or 'nearest', got {match!r}.")
-    if min_dims < 0 or L * min_dims > D:
-        raise ValueError(f"min_dims={min_dims} needs {L}*{min_dims}={L*min_dims} dimensions but z has D={D}; "
-                         f"use 0 <= min_dims <= {D // L}.")
+    _check_min_dims(min_dims, L, D)
     if dpgmm is None: dpgmm = TorchDPGMM(max_groups, n_iter=n_iter, seed=seed)
     rel = _relevance(z, labels, relevance, positives, corrected)                        # [D, L]
     comp = dpgmm.fit(rel).predict(rel)                                                  # [D]

@@ -269,6 +269,12 @@ def level_relevance(z:torch.Tensor, # projections `[B, V, D]` (any scale; no gra
     return eta
 
 # %% ../nbs/03_masking.ipynb #f7205852
+def _check_min_dims(min_dims, L, D):
+    "ValueError unless `L` levels of at least `min_dims` dimensions fit in `D`."
+    if min_dims < 0 or L * min_dims > D:
+        raise ValueError(f"min_dims={min_dims} needs {L}*{min_dims}={L*min_dims} dimensions but z has D={D}; "
+                         f"use 0 <= min_dims <= {D // L}.")
+
 def _enforce_min_dims(assign, rel, L, min_dims):
     "Give every level at least `min_dims` dimensions, moving the most relevant spare ones (numpy, deterministic)."
     assign = assign.copy(); counts = np.bincount(assign, minlength=L)
@@ -299,9 +305,7 @@ def level_masks(z:torch.Tensor, # projections `[B, V, D]`
     B, V, D = z.shape; L = labels.shape[1]
     if mode not in ('relevance', 'values'): raise ValueError(f"`mode` must be 'relevance' or 'values', got {mode!r}.")
     if match not in ('hungarian', 'argmax'): raise ValueError(f"`match` must be 'hungarian' or 'argmax', got {match!r}.")
-    if min_dims < 0 or L * min_dims > D:
-        raise ValueError(f"min_dims={min_dims} needs {L}*{min_dims}={L*min_dims} dimensions but z has D={D}; "
-                         f"use 0 <= min_dims <= {D // L}.")
+    _check_min_dims(min_dims, L, D)
     if gmm is None: gmm = TorchGMM(L, n_iter=n_iter, seed=seed)
     elif gmm.n_components != L:
         raise ValueError(f"`gmm` has {gmm.n_components} components but labels have {L} levels; pass TorchGMM({L}, ...).")
@@ -360,6 +364,22 @@ def _check_levels(n_levels, level_weights, positives, path_weight, cls):
     if w.numel() != n_levels:
         raise ValueError(f"{cls}: level_weights must have n_levels={n_levels} entries, got {w.numel()}.")
     return w
+
+def _levels_and_path(crit, zf, labels, pos, masked):
+    """The masked losses' common part: `(loss, path loss, level losses)` of a G-/A-HMLC module `crit`.
+    `masked(h)` gives level `h`'s masked features `[B, V, D']` (normalized here, norms floored by the row norms)."""
+    T, bT, L = crit.temperature, crit.base_temperature, crit.n_levels
+    ref = zf.detach().norm(dim=-1, keepdim=True)                      # floor of the masked norms
+    groups = _level_groups(labels, pos)[0]                            # [B, L] dense ids: positives = same id
+    losses = torch.stack([_level_supcon(_masked_normalize(masked(h), ref), groups[:, h], crit.balance, T, bT)
+                          for h in range(L)])
+    loss = (crit.level_weights.to(losses) * losses).sum()
+    lp = losses.new_zeros(())
+    if crit.path_weight > 0:
+        gp = groups[:, -1] if pos == 'prefix' else _level_groups(labels, 'prefix')[0][:, -1]
+        lp = _level_supcon(F.normalize(zf, dim=-1), gp, crit.balance, T, bT)
+        loss = loss + crit.path_weight * lp
+    return loss, lp, losses
 
 class _PositivesCurriculum:
     "Mixin: positives 'prefix' for the first `prefix_until` share of training, then `positives` (see `set_progress`)."
@@ -440,21 +460,11 @@ def forward(self:GHMLCLoss,
            ) -> torch.Tensor: # scalar loss
     "G-HMLC loss of raw projections `z`: hard level masks from the GMM (no gradient), then SupCon per level and on the full path."
     labels = _check_z_labels(z, labels, self.n_levels)
-    zf = _as_float(z)
-    ref = zf.detach().norm(dim=-1, keepdim=True)                      # floor of the masked norms
-    T, bT, L, pos = self.temperature, self.base_temperature, self.n_levels, self.positives_now()
+    zf, L, pos = _as_float(z), self.n_levels, self.positives_now()
     masks = level_masks(z.detach(), labels, gmm=self.gmm, min_dims=self.min_dims, positives=self.mask_positives or pos,
                         mode=self.mask_mode, corrected=self.corrected, match=self.match)
     self.masks = masks
-    groups = _level_groups(labels, pos)[0]                # [B, L] dense ids: positives = same id
-    losses = torch.stack([_level_supcon(_masked_normalize(zf[..., masks[h]], ref), groups[:, h], self.balance, T, bT)
-                          for h in range(L)])                        # z[..., M_h] == z * M_h on M_h's dimensions
-    loss = (self.level_weights.to(losses) * losses).sum()
-    lp = losses.new_zeros(())
-    if self.path_weight > 0:
-        gp = groups[:, -1] if pos == 'prefix' else _level_groups(labels, 'prefix')[0][:, -1]
-        lp = _level_supcon(F.normalize(zf, dim=-1), gp, self.balance, T, bT)
-        loss = loss + self.path_weight * lp
+    loss, lp, losses = _levels_and_path(self, zf, labels, pos, lambda h: zf[..., masks[h]])  # == z * M_h on M_h's dims
     vals = torch.cat([loss.detach()[None], lp.detach()[None], losses.detach(), masks.sum(1).to(losses)]).tolist()
     self.last_stats = {'loss': vals[0], 'loss_path': vals[1], **{f'loss_{h}': vals[2 + h] for h in range(L)},
                        **{f'dims_{h}': int(vals[2 + L + h]) for h in range(L)}}
@@ -543,20 +553,10 @@ def forward(self:AHMLCLoss,
     labels = _check_z_labels(z, labels, self.n_levels)
     if z.shape[-1] != self.dim:
         raise ValueError(f"AHMLCLoss was built for dim={self.dim} but z has D={z.shape[-1]}; build it with dim={z.shape[-1]}.")
-    zf = _as_float(z)
-    ref = zf.detach().norm(dim=-1, keepdim=True)
-    T, bT, L, pos = self.temperature, self.base_temperature, self.n_levels, self.positives_now()
+    zf, L = _as_float(z), self.n_levels
     A = self.attention(z)                                             # [B, L, D]
     self.masks = A.detach()
-    groups = _level_groups(labels, pos)[0]
-    losses = torch.stack([_level_supcon(_masked_normalize(zf * A[:, None, h], ref), groups[:, h], self.balance, T, bT)
-                          for h in range(L)])
-    loss = (self.level_weights.to(losses) * losses).sum()
-    lp = losses.new_zeros(())
-    if self.path_weight > 0:
-        gp = groups[:, -1] if pos == 'prefix' else _level_groups(labels, 'prefix')[0][:, -1]
-        lp = _level_supcon(F.normalize(zf, dim=-1), gp, self.balance, T, bT)
-        loss = loss + self.path_weight * lp
+    loss, lp, losses = _levels_and_path(self, zf, labels, self.positives_now(), lambda h: zf * A[:, None, h])
     with torch.no_grad():
         a = self.masks.float()
         ent = -(a * a.clamp_min(1e-12).log()).sum(1).mean()
