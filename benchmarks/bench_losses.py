@@ -5,9 +5,9 @@
     python benchmarks/bench_losses.py --threads 1 --clock cpu   # CPU time: robust when other jobs share the cores
 
 Compares, forward and forward+backward, median over `--repeats` interleaved runs:
-- `hmlc_loss` (HMCE) vs `_reference_hmlc`, the reference HMLC algorithm (per-row mask stacking, one SupCon call per
+- `hmlc_loss` (HMCE) vs `reference_hmlc`, the reference HMLC algorithm (per-row mask stacking, one SupCon call per
   level with tiled [BV, BV] masks), labels L = 4: a 4 -> 20 -> 100 class tree plus an instance-id column;
-- `supcon_loss` vs pytorch-metric-learning's `SupConLoss` and vs `_reference_supcon` (the SupContrast algorithm),
+- `supcon_loss` vs pytorch-metric-learning's `SupConLoss` and vs `reference_supcon` (the SupContrast algorithm),
   on the 100 fine classes.
 Prints the ratio of median times reference / ours (> 1: ours is faster) and, as a check on a shared machine where
 other processes steal cores, the ratio of the fastest runs.
@@ -16,7 +16,11 @@ import argparse, statistics
 import torch
 import torch.nn.functional as F
 from _timing import CLOCKS, interleaved, device_name
-from hmlc_nb.losses import hmlc_loss, supcon_loss, _reference_hmlc, _reference_supcon, positive_mask, with_instance_ids
+import sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tests'))
+from oracles import reference_hmlc, reference_supcon  # the test oracles (tests/oracles.py)
+from hmlc_nb.losses import hmlc_loss, supcon_loss, positive_mask, with_instance_ids
 
 
 def make_batch(B, V, D, device, seed=0):
@@ -57,10 +61,10 @@ def main():
             f = feats.clone().requires_grad_(backward)
             fns = {
                 'hmlc_loss': lambda: hmlc_loss(f, labels, 'hmce', a.temperature),
-                'reference HMLC': lambda: _reference_hmlc(f, labels, 'hmce', a.temperature),
+                'reference HMLC': lambda: reference_hmlc(f, labels, 'hmce', a.temperature),
                 'supcon_loss': lambda: supcon_loss(f, fine, temperature=a.temperature, base_temperature=a.temperature),
                 'PML SupConLoss': lambda: pml(f.transpose(0, 1).reshape(-1, a.dim), flat_fine),
-                'reference SupCon': lambda: _reference_supcon(f, positive_mask(fine), a.temperature, a.temperature),
+                'reference SupCon': lambda: reference_supcon(f, positive_mask(fine), a.temperature, a.temperature),
             }
             with torch.set_grad_enabled(backward):
                 t = interleaved(fns, a.repeats, device=device, backward=backward, clock=a.clock)

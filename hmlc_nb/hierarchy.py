@@ -31,19 +31,21 @@ def tree_distance(a, # label paths `[..., L]`, coarse first
     return a.shape[-1] - common
 
 # %% ../nbs/00_hierarchy.ipynb #b22f7b96
-def prefix_ids(paths, # label paths `[N, L]`
-              ) -> torch.Tensor: # node ids `[N, L]`: equal at level h iff the prefixes up to h are equal
-    "Per-level node ids of a batch of label paths: rows share id `h` iff they share the prefix up to level `h`."
+def prefix_ids(paths, # label paths `[N, L]` (integer labels, any values)
+               positives:str='prefix', # rows share id `h` iff they share the 'prefix' up to level `h`, or the 'label' at `h`
+              ) -> torch.Tensor: # dense group ids `[N, L]`: per level `0..G_h-1`, in sorted order
+    "Per-level group ids of a batch of label paths: same id at level `h` iff same prefix up to `h` (or same label at `h`)."
     paths = _as_long(paths, 'paths')
     if paths.ndim != 2: raise ValueError(f"`paths` must be [N, L], got shape {tuple(paths.shape)}.")
-    out = torch.empty_like(paths)
-    ids = torch.zeros(paths.shape[0], dtype=torch.long, device=paths.device)
+    if positives not in ('label', 'prefix'): raise ValueError(f"`positives` must be 'label' or 'prefix', got {positives!r}.")
+    if paths.numel() == 0: return paths.clone()
+    ids, prev = [], None
     for h in range(paths.shape[1]):
-        # combine the parent's node id with this level's label, then re-number densely
-        key = torch.stack([ids, paths[:, h]], 1)
-        _, ids = torch.unique(key, dim=0, return_inverse=True)
-        out[:, h] = ids
-    return out
+        col = torch.unique(paths[:, h], sorted=True, return_inverse=True)[1]
+        if positives == 'prefix' and prev is not None:   # parent's id x this level's label: sorts like the prefixes
+            col = torch.unique(prev * (int(col.max()) + 1) + col, sorted=True, return_inverse=True)[1]
+        ids.append(col); prev = col
+    return torch.stack(ids, 1)
 
 # %% ../nbs/00_hierarchy.ipynb #40fc4898
 def _default_level_names(L):

@@ -11,6 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from fastcore.basics import patch
+from .hierarchy import prefix_ids
 
 # %% auto #0
 __all__ = ['TorchGMM', 'level_relevance', 'level_masks', 'GHMLCLoss', 'AHMLCLoss']
@@ -228,20 +229,6 @@ def _check_z_labels(z, labels, n_levels=None, zname='z'):
                          "pass the label path of every level, coarse first.")
     return labels.long()
 
-def _level_groups(labels, positives='label'):
-    "Dense group ids `[B, L]` per level (by label, or by label prefix) and the number of groups per level."
-    if positives not in ('label', 'prefix'):
-        raise ValueError(f"`positives` must be 'label' or 'prefix', got {positives!r}.")
-    cols, counts, prev = [], [], None
-    for h in range(labels.shape[1]):
-        key = labels[:, h]
-        if positives == 'prefix' and prev is not None:
-            key = torch.unique(key, return_inverse=True)[1]
-            key = prev * (key.max() + 1) + key                   # parent group x own label
-        u, inv = torch.unique(key, return_inverse=True)
-        cols.append(inv); counts.append(len(u)); prev = inv
-    return torch.stack(cols, 1), counts
-
 def level_relevance(z:torch.Tensor, # projections `[B, V, D]` (any scale; no gradient flows)
                     labels:torch.Tensor, # label paths `[B, L]`, coarse first
                     positives:str='label', # groups of level h: 'label' (label at h) or 'prefix' (path up to h)
@@ -255,7 +242,8 @@ def level_relevance(z:torch.Tensor, # projections `[B, V, D]` (any scale; no gra
         x = _as_float(z.detach())
         x = x - x.mean((0, 1))
         sst = x.square().sum((0, 1))                                  # [D] total sum of squares
-        gid, counts = _level_groups(labels, positives)
+        gid = prefix_ids(labels, positives)                          # [B, L] dense group ids per level
+        counts = (gid.amax(0) + 1).tolist()
         offs = torch.tensor([0] + counts[:-1], device=x.device).cumsum(0)
         flat = (gid + offs).T.reshape(-1)                             # [L*B] global group id, level-major
         sums = x.new_zeros(sum(counts), D).index_add_(0, flat, x.sum(1).repeat(L, 1))   # centred group sums
@@ -335,24 +323,6 @@ def _inverse_frequency(groups):
     "Per-sample weight `1 / (size of the sample's group in the batch)` for dense group ids `[B]`."
     return 1.0 / torch.bincount(groups)[groups].float()
 
-def _weighted_supcon(features, pos, weights, temperature=0.07, base_temperature=0.07):
-    """SupCon (as `supcon_loss`) with anchor weights: `features` `[B, V, D]` normalized, `pos` bool `[B, B]` with a
-    True diagonal, `weights` `[B]` (one per sample, shared by its views). Anchors without a positive are left out."""
-    B, V, D = features.shape
-    dt = torch.promote_types(features.dtype, torch.float32)
-    x = features.to(dt).transpose(0, 1).reshape(V * B, D)          # row v*B + i: view v of sample i
-    sim = (x / temperature) @ x.T
-    sim.fill_diagonal_(float('-inf'))                               # an anchor is not its own contrast
-    log_den = sim.logsumexp(1)
-    p = pos.to(dt)
-    sum_pos_dot = (x * (p @ x.view(V, B, D).sum(0)).repeat(V, 1)).sum(1) - x.square().sum(1)  # j != i, pos
-    n_pos = V * p.sum(1).repeat(V) - 1
-    has = n_pos > 0
-    mean_log_prob = sum_pos_dot / (temperature * n_pos.clamp_min(1)) - log_den
-    w = weights.to(dt).repeat(V) * has
-    if not bool(has.any()): return sim.new_zeros(()) + 0 * x.sum()
-    return -(temperature / base_temperature) * (w * mean_log_prob.where(has, 0)).sum() / w.sum()
-
 # %% ../nbs/03_masking.ipynb #b2570267
 def _check_levels(n_levels, level_weights, positives, path_weight, cls):
     if int(n_levels) < 2:
@@ -370,13 +340,13 @@ def _levels_and_path(crit, zf, labels, pos, masked):
     `masked(h)` gives level `h`'s masked features `[B, V, D']` (normalized here, norms floored by the row norms)."""
     T, bT, L = crit.temperature, crit.base_temperature, crit.n_levels
     ref = zf.detach().norm(dim=-1, keepdim=True)                      # floor of the masked norms
-    groups = _level_groups(labels, pos)[0]                            # [B, L] dense ids: positives = same id
+    groups = prefix_ids(labels, pos)                                  # [B, L] dense ids: positives = same id
     losses = torch.stack([_level_supcon(_masked_normalize(masked(h), ref), groups[:, h], crit.balance, T, bT)
                           for h in range(L)])
     loss = (crit.level_weights.to(losses) * losses).sum()
     lp = losses.new_zeros(())
     if crit.path_weight > 0:
-        gp = groups[:, -1] if pos == 'prefix' else _level_groups(labels, 'prefix')[0][:, -1]
+        gp = groups[:, -1] if pos == 'prefix' else prefix_ids(labels)[:, -1]
         lp = _level_supcon(F.normalize(zf, dim=-1), gp, crit.balance, T, bT)
         loss = loss + crit.path_weight * lp
     return loss, lp, losses
@@ -407,8 +377,7 @@ def _masked_normalize(x, ref, rel_eps=1e-3):
 
 def _level_supcon(f, groups, balance, T, bT):
     "SupCon of normalized features `f` `[B, V, D']` with positives = equal dense group ids `[B]`."
-    if balance: return _weighted_supcon(f, groups[:, None] == groups[None], _inverse_frequency(groups), T, bT)
-    return supcon_loss(f, labels=groups, temperature=T, base_temperature=bT)
+    return supcon_loss(f, labels=groups, temperature=T, base_temperature=bT, weights=_inverse_frequency(groups) if balance else None)
 
 class GHMLCLoss(_PositivesCurriculum, nn.Module):
     "G-HMLC: SupCon per hierarchy level on the embedding under hard GMM feature masks, plus a full-path term."
