@@ -15,7 +15,8 @@ from .hierarchy import tree_distance, prefix_ids
 # %% auto #0
 __all__ = ['extract_features', 'linear_eval', 'knn_eval', 'mistake_severity', 'hier_dist_at_k', 'embedding_variance',
            'silhouette_per_level', 'cpcc', 'cpcc_loss', 'tsne_figure', 'evaluate_features', 'evaluate_model',
-           'flatten_results', 'default_columns', 'format_table', 'paired_differences', 'seed_bars_figure']
+           'flatten_results', 'check_eval_args', 'default_columns', 'format_table', 'paired_differences',
+           'seed_bars_figure', 'mask_trajectory', 'masks_figure', 'mask_health', 'selectivity', 'masks_for']
 
 # %% ../nbs/06_eval.ipynb #a0c4f2f6
 def _check_emb(x, name):
@@ -24,8 +25,12 @@ def _check_emb(x, name):
     if x.ndim != 2: raise ValueError(f"`{name}` must be [N, D] (one row per sample), got shape {tuple(x.shape)}; "
                                      "flatten views first, e.g. `x.flatten(0, 1)`.")
     if x.shape[0] == 0: raise ValueError(f"`{name}` is empty: it has no rows.")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"`{name}` holds {int((~torch.isfinite(x)).sum())} NaN/Inf values; a probe on them would report "
+                         "numbers that mean nothing. Check the model/run that produced them (e.g. a diverged loss).")
     return x.float()
 
+# %% ../nbs/06_eval.ipynb #c17aed3c
 def _check_paths(p, name, n=None, n_name=None, device=None):
     "`p` must be an integer tensor `[N, L]` of non-negative label ids, with `n` rows when `n` is given."
     if not isinstance(p, torch.Tensor): raise ValueError(f"`{name}` must be a LongTensor [N, L] of label paths, got {type(p).__name__}.")
@@ -38,6 +43,7 @@ def _check_paths(p, name, n=None, n_name=None, device=None):
     p = p.long()
     return p if device is None else p.to(device)
 
+# %% ../nbs/06_eval.ipynb #35008d02
 def _check_pair(train_x, train_paths, test_x, test_paths):
     "Check a train/test split of features and paths; returns them on `train_x`'s device."
     train_x, test_x = _check_emb(train_x, 'train_x'), _check_emb(test_x, 'test_x')
@@ -100,6 +106,7 @@ def _unique_rows(p):
     "Distinct rows of `p` and the index of each row among them."
     return torch.unique(p, dim=0, return_inverse=True)
 
+# %% ../nbs/06_eval.ipynb #5cc94a70
 def _check_n_classes(n_classes, L, paths_by_name):
     n_classes = [int(k) for k in ([n_classes] * L if isinstance(n_classes, int) else n_classes)]
     if len(n_classes) != L: raise ValueError(f"`n_classes` must give one number per level ({L}), got {len(n_classes)}.")
@@ -177,6 +184,7 @@ def _knn(train_x, test_x, k, metric='cosine', chunk=1024):
         idx.append(j); sims.append(v)
     return torch.cat(idx), torch.cat(sims)
 
+# %% ../nbs/06_eval.ipynb #04d246af
 def _vote(labels, w, n):
     "Weighted vote: `labels` `[M, k]` in `0..n-1`, weights `[M, k]` -> winning label `[M]`."
     return torch.zeros(labels.shape[0], n, device=labels.device, dtype=w.dtype).scatter_add_(1, labels, w).argmax(1)
@@ -248,6 +256,7 @@ def _pdist(a, b, metric):
     if metric in ('euclidean', 'l2'): return torch.cdist(a, b)
     raise ValueError(f"`metric` must be 'cosine' or 'euclidean', got {metric!r}.")
 
+# %% ../nbs/06_eval.ipynb #06465d70
 def _silhouette(x, labels, metric, chunk=2048):
     "Mean silhouette of `x` `[n, D]` with integer `labels` `[n]`; nan for < 2 or n clusters."
     _, lab = torch.unique(labels, return_inverse=True)
@@ -297,6 +306,7 @@ def _centroids(emb, paths):
     c = torch.zeros(up.shape[0], emb.shape[1], device=emb.device, dtype=emb.dtype).index_add_(0, inv, emb)
     return up, c / torch.bincount(inv, minlength=up.shape[0]).to(emb.dtype)[:, None]
 
+# %% ../nbs/06_eval.ipynb #9807c4d7
 def _pair_dists(c, up, metric, eps=0.0):
     "Centroid distances and tree distances over the pairs i < j of distinct paths."
     i, j = torch.triu_indices(up.shape[0], up.shape[0], 1, device=c.device)
@@ -305,6 +315,7 @@ def _pair_dists(c, up, metric, eps=0.0):
     else: raise ValueError(f"`metric` must be 'l2' or 'cosine', got {metric!r}.")
     return d, tree_distance(up[i], up[j]).to(c.dtype)
 
+# %% ../nbs/06_eval.ipynb #4f954217
 def _pearson(x, y, eps=0.0):
     x, y = x - x.mean(), y - y.mean()
     return (x * y).sum() / (x.pow(2).sum() * y.pow(2).sum() + eps).sqrt()
@@ -343,6 +354,23 @@ def cpcc_loss(z:torch.Tensor, # embeddings `[B, D]` or `[B, V, D]`
     if (t == t[0]).all(): return z.sum() * 0
     return 1 - _pearson(d, t, eps)
 
+# %% ../nbs/06_eval.ipynb #0ee73043
+def _pyplot():
+    "matplotlib.pyplot, switched to the Agg backend unless a notebook's inline backend is active."
+    import matplotlib
+    if matplotlib.get_backend().lower() not in ('agg', 'module://matplotlib_inline.backend_inline'):
+        try: matplotlib.use('Agg')
+        except Exception: pass
+    import matplotlib.pyplot as plt
+    return plt
+
+# %% ../nbs/06_eval.ipynb #6ae0c8a1
+def _save_png(fig, path_png):
+    "Save `fig` as a PNG at `path_png` (folders created), unless `path_png` is None."
+    if path_png is None: return
+    Path(path_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path_png, dpi=100)
+
 # %% ../nbs/06_eval.ipynb #7358d152
 def tsne_figure(embs:dict, # method name -> embeddings `[N, D]` (same samples for every method)
                 paths:torch.Tensor, # label paths `[N, L]`, or a dict method -> paths
@@ -356,12 +384,9 @@ def tsne_figure(embs:dict, # method name -> embeddings `[N, D]` (same samples fo
                 point_size:float=4.0, # marker size
                ): # the matplotlib Figure
     "One t-SNE panel per method (rows) and level (columns), coloured by the level's labels; saved as PNG."
-    import matplotlib
-    if matplotlib.get_backend().lower() not in ('agg', 'module://matplotlib_inline.backend_inline'):
-        try: matplotlib.use('Agg')
-        except Exception: pass
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     from sklearn.manifold import TSNE
+    if max_points < 2: raise ValueError(f"`max_points` must be >= 2 (t-SNE needs several points), got {max_points}.")
     if not isinstance(embs, dict) or not embs: raise ValueError("`embs` must be a non-empty dict: method name -> embeddings [N, D].")
     pth = paths if isinstance(paths, dict) else {m: paths for m in embs}
     missing = set(embs) - set(pth)
@@ -392,19 +417,19 @@ def tsne_figure(embs:dict, # method name -> embeddings `[N, D]` (same samples fo
             if r == 0: ax.set_title(str(level_names[h]))
             if h == 0: ax.set_ylabel(str(m))
     fig.tight_layout()
-    if path_png is not None:
-        Path(path_png).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path_png, dpi=100)
+    _save_png(fig, path_png)
     return fig
 
 # %% ../nbs/06_eval.ipynb #2707b49b
 def _named(vals, names): return {str(n): float(v) for n, v in zip(names, vals)}
 
+# %% ../nbs/06_eval.ipynb #6718a820
 def _split(t, name):
     if not (isinstance(t, (tuple, list)) and len(t) in (2, 3)):
         raise ValueError(f"`{name}` must be (feats, z, paths) as returned by extract_features (or (feats, paths)).")
     return (t[0], None, t[1]) if len(t) == 2 else tuple(t)
 
+# %% ../nbs/06_eval.ipynb #257f6ce9
 def _safe(fn, *a, **kw):
     "A metric that may be undefined on a split (e.g. CPCC with < 3 paths) gives nan instead of stopping the run."
     try: return fn(*a, **kw)
@@ -425,6 +450,7 @@ def evaluate_features(train, # (feats [N, F], z [N, D] or None, paths [N, L]) of
     ftr, ztr, ptr = _split(train, 'train'); fte, zte, pte = _split(test, 'test')
     ptr = hierarchy.check_paths(_check_paths(ptr, 'train paths'), 'train paths')
     pte = hierarchy.check_paths(_check_paths(pte, 'test paths'), 'test paths')
+    if pte.shape[0] < 2: raise ValueError(f"`test` has {pte.shape[0]} sample(s); the metrics need at least 2 (n_test >= 2).")
     names = list(hierarchy.level_names)
     res = dict(level_names=names, n_train=int(ptr.shape[0]), n_test=int(pte.shape[0]))
     lin = linear_eval(ftr, ptr, fte, pte, hierarchy.n_classes, seed=seed, **(linear or {}))
@@ -475,6 +501,21 @@ def flatten_results(res:dict, # nested results (e.g. from `evaluate_features`, p
     rec(res, '')
     return out
 
+# %% ../nbs/06_eval.ipynb #f41c735a
+def check_eval_args(probe_epochs:int|None=None, # linear-probe epochs (None: `linear_eval`'s default)
+                    tsne_points:int|None=None, # samples in the t-SNE figure (None: no figure)
+                    n_test:int|None=None, # test samples
+                    n_train:int|None=None, # training samples
+                   ) -> None:
+    "Fail fast with a ValueError naming the setting when the evaluation could not give a result."
+    for name, v, lo, why in (('probe_epochs', probe_epochs, 1, 'the probe must train'),
+                             ('tsne_points', tsne_points, 2, 't-SNE needs several points'),
+                             ('n_test', n_test, 2, 'accuracies and silhouettes need several test samples'),
+                             ('n_train', n_train, 2, 'the probe and kNN need several training samples')):
+        if v is None: continue
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"`{name}` (--{name.replace('_', '-')}) must be an integer >= {lo} ({why}), got {v!r}.")
+
 # %% ../nbs/06_eval.ipynb #29c94b50
 def default_columns(level_names:list, # the levels, e.g. `['category', 'class']`
                     which:str='all', # 'all', 'main' (linear, kNN, silhouette, variance) or 'linear'
@@ -502,6 +543,7 @@ def _fmt(vals, kind, signed=False):
     if len(vals) > 1: s += f' ± {float(np.std(vals, ddof=1)) * scale:.{prec}f}'
     return s
 
+# %% ../nbs/06_eval.ipynb #eab3b0dc
 def _group(runs):
     groups = {}
     for r in runs:
@@ -558,11 +600,7 @@ def seed_bars_figure(runs:list, # runs with 'method', 'seed', 'level_names' and 
                      ylabel:str='linear accuracy (%)', # y-axis label
                     ): # the matplotlib Figure
     "Bars of a per-level metric (x100) per method with error bars across seeds."
-    import matplotlib
-    if matplotlib.get_backend().lower() not in ('agg', 'module://matplotlib_inline.backend_inline'):
-        try: matplotlib.use('Agg')
-        except Exception: pass
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     groups = _group(runs)
     names = next((r['level_names'] for r in runs if 'level_names' in r), None)
     if names is None: raise ValueError("`runs` carry no 'level_names'.")
@@ -576,7 +614,170 @@ def seed_bars_figure(runs:list, # runs with 'method', 'seed', 'level_names' and 
         ax.bar(np.arange(len(groups)) + (h - (len(names) - 1) / 2) * width, means, width, yerr=stds, capsize=3, label=str(n))
     ax.set_xticks(np.arange(len(groups))); ax.set_xticklabels(list(groups)); ax.set_ylabel(ylabel); ax.legend(fontsize=8)
     fig.tight_layout()
-    if path_png is not None:
-        Path(path_png).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path_png, dpi=100)
+    _save_png(fig, path_png)
     return fig
+
+# %% ../nbs/06_eval.ipynb #c25eea46
+def _read_log(log):
+    "Rows (dicts) of a run's per-epoch log: a list of dicts, a log.json/log.csv file, or a run folder holding one."
+    if isinstance(log, (list, tuple)): return [dict(r) for r in log]
+    p = Path(log)
+    if p.is_dir(): p = next((p / n for n in ('log.json', 'log.csv') if (p / n).exists()), p / 'log.json')
+    if not p.exists(): raise FileNotFoundError(f"`log`: no training log at {p}; pass a run folder holding log.json or log.csv.")
+    if p.suffix == '.json':
+        import json
+        return json.loads(p.read_text())
+    import csv
+    with open(p, newline='') as f: return [{k: float(v) if v not in ('', None) else float('nan') for k, v in r.items()}
+                                           for r in csv.DictReader(f)]
+
+# %% ../nbs/06_eval.ipynb #06d9803d
+def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those files, or the Trainer's `history` rows
+                    method:str|None=None, # 'ghmlc' or 'ahmlc'; None: read from the logged keys
+                   ) -> dict: # `method`, `epoch` [E], `dims` [E][L], and for A-HMLC `entropy` [E] and `share` [E][L]
+    "Per epoch: dimensions per level (G-HMLC hard masks, A-HMLC argmax of the mean attention) and A-HMLC's entropy and shares."
+    rows = _read_log(log)
+    if not rows: raise ValueError("`log` has no rows: the run logged no epoch.")
+    keys = set(rows[0])
+    L = sum(1 for k in keys if k.startswith('dims_') and k[5:].isdigit())
+    if method is None: method = 'ahmlc' if 'mask_entropy' in keys or 'share_0' in keys else 'ghmlc' if L else None
+    if method not in ('ghmlc', 'ahmlc') or L == 0:
+        raise ValueError(f"`log` has no mask statistics (dims_0, dims_1, ...; method {method!r}): only G-HMLC and "
+                         "A-HMLC runs log masks. For other methods fit masks after training with `masks_for(None, z, paths)`.")
+    get = lambda r, k: float(r.get(k, float('nan')))
+    out = dict(method=method, n_levels=L, epoch=[int(r.get('epoch', i + 1)) for i, r in enumerate(rows)],
+               dims=[[get(r, f'dims_{h}') for h in range(L)] for r in rows])
+    if method == 'ahmlc':
+        ent = lambda r: get(r, 'mask_entropy_norm') if 'mask_entropy_norm' in r else get(r, 'mask_entropy') / math.log(L)
+        out.update(entropy=[ent(r) for r in rows], share=[[get(r, f'share_{h}') for h in range(L)] for r in rows])
+    return out
+
+# %% ../nbs/06_eval.ipynb #922cf9fd
+def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> `mask_trajectory` output
+                 path_png=None, # where to save the PNG (None: do not save)
+                 D:int|None=None, # projection dimension: draws the `D/8` line of `mask_health`
+                 level_names:list|None=None, # legend names of the levels (default `level 0`, ...)
+                ): # the matplotlib Figure
+    "Dimensions per level against epoch, one line per level, one panel per run (G-HMLC: hard masks, A-HMLC: argmax)."
+    if not isinstance(trajs, dict) or not trajs: raise ValueError("`trajs` must be a non-empty dict: title -> mask_trajectory(...).")
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(trajs), figsize=(3.2 * len(trajs), 2.8), squeeze=False, sharey=True)
+    for ax, (title, t) in zip(axes[0], trajs.items()):
+        dims = np.asarray(t['dims'], dtype=float)
+        for h in range(dims.shape[1]):
+            ax.plot(t['epoch'], dims[:, h], marker='.', label=level_names[h] if level_names else f'level {h}')
+        if D is not None: ax.axhline(D / 8, color='grey', ls=':', lw=1)
+        ax.set_title(f"{title} ({'hard' if t['method'] == 'ghmlc' else 'argmax'})", fontsize=9); ax.set_xlabel('epoch')
+    axes[0, 0].set_ylabel('dimensions'); axes[0, -1].legend(fontsize=8)
+    fig.tight_layout()
+    _save_png(fig, path_png)
+    return fig
+
+# %% ../nbs/06_eval.ipynb #e4075d5b
+def mask_health(traj:dict, # from `mask_trajectory`
+                D:int, # projection dimension (the number of maskable dimensions)
+                min_frac:float=1/8, # a level must keep more than (G-HMLC) / at least (A-HMLC) `min_frac * D` dimensions
+                max_entropy:float=0.6, # A-HMLC: highest acceptable final normalised entropy
+               ) -> dict: # numbers and booleans (`ok` all of them)
+    "Did the masks stay healthy: no level collapsed after epoch 1 (G-HMLC) / sharp, spread attention at the end (A-HMLC)?"
+    if not D >= 1: raise ValueError(f"`D` must be the projection dimension (>= 1), got {D}.")
+    dims = np.asarray(traj['dims'], dtype=float)
+    later = dims[1:] if len(dims) > 1 else dims
+    ok = lambda v, good: None if math.isnan(v) else bool(good(v))      # a number the log lacks: no verdict
+    out = dict(method=traj['method'], D=int(D), threshold=min_frac * D, final_dims=dims[-1].tolist(),
+               min_dims_after_1=float(later.min()))
+    if traj['method'] == 'ghmlc': out['dims_ok'] = ok(out['min_dims_after_1'], lambda v: v > min_frac * D)
+    else:
+        out.update(final_entropy=float(traj['entropy'][-1]), min_final_dims=float(dims[-1].min()))
+        out['entropy_ok'] = ok(out['final_entropy'], lambda v: v <= max_entropy)
+        out['dims_ok'] = ok(out['min_final_dims'], lambda v: v >= min_frac * D)
+    verdicts = [v for k, v in out.items() if k.endswith('_ok')]
+    out['ok'] = None if None in verdicts else all(verdicts)
+    return out
+
+# %% ../nbs/06_eval.ipynb #160f64d9
+def _check_masks(masks, L, D, device):
+    "Bool `[L, D]` masks on `device`, or a callable left as it is; a fixed soft weighting is refused."
+    if callable(masks): return masks
+    if not isinstance(masks, torch.Tensor) or tuple(masks.shape) != (L, D):
+        raise ValueError(f"`masks` must be a bool tensor [L, D] = [{L}, {D}] or a function z -> [N, L, D], got "
+                         f"{tuple(getattr(masks, 'shape', ())) or type(masks).__name__}.")
+    if masks.dtype != torch.bool:
+        if not ((masks == 0) | (masks == 1)).all():
+            raise ValueError("`masks` holds weights other than 0 and 1: a fixed weight per dimension is undone by the probe's "
+                             "standardisation; pass bool masks (e.g. `m.argmax(0)` one-hot) or a function for per-sample soft masks.")
+        masks = masks.bool()
+    return masks.to(device)
+
+# %% ../nbs/06_eval.ipynb #eb1ab676
+def _probe_acc(xtr, ytr, xte, yte, k, **kw):
+    "Test accuracy of a linear probe of one level; with no feature, the majority training label."
+    if xtr.shape[1] == 0: return (yte == ytr.bincount(minlength=k).argmax()).float().mean().item()
+    return linear_eval(xtr, ytr[:, None], xte, yte[:, None], [k], leaf=False, **kw)['acc'][0]
+
+# %% ../nbs/06_eval.ipynb #1bbb7a8f
+def _mask_views(x, masks, h):
+    "`(own, other)` views of `x` `[N, D]` for level `h`: columns of bool masks `[L, D]`, or `x` times per-sample soft masks."
+    if callable(masks):
+        m = masks(x)
+        return x * m[:, h], x * (m.sum(1) - m[:, h])
+    others = torch.cat([masks[:h], masks[h + 1:]]).any(0)
+    return x[:, masks[h]], x[:, others]
+
+# %% ../nbs/06_eval.ipynb #6bd72695
+def selectivity(z_train:torch.Tensor, # training projections `[N, D]`
+                paths_train:torch.Tensor, # their label paths `[N, L]`
+                z_test:torch.Tensor, # test projections `[M, D]`
+                paths_test:torch.Tensor, # their label paths `[M, L]`
+                masks, # bool `[L, D]` (see `masks_for`), or a function `z [N, D] -> [N, L, D]` of per-sample soft masks
+                n_classes=None, # labels per level; default: the largest label seen + 1
+                epochs:int=100, # probe: full-batch Adam steps
+                lr:float=0.05, # probe learning rate
+                seed:int=0, # probe seed
+                own_tol:float=0.02, # target: level h's own dimensions within this of all dimensions
+                other_drop:float=0.10, # target: the other levels' dimensions at least this much lower
+               ) -> dict: # lists per level: acc_all, acc_own, acc_other, own_gap, other_gap, chance, n_own, own_ok, other_ok
+    "Linear probe of each level on all dimensions, on the level's own mask, and on the other levels' masks."
+    Xtr, ptr, Xte, pte = _check_pair(z_train, paths_train, z_test, paths_test)
+    L, D = ptr.shape[1], Xtr.shape[1]
+    n_classes = _check_n_classes([int(max(ptr[:, h].max(), pte[:, h].max())) + 1 for h in range(L)] if n_classes is None
+                                 else n_classes, L, {'paths_train': ptr, 'paths_test': pte})
+    masks = _check_masks(masks, L, D, Xtr.device)
+    kw = dict(epochs=epochs, lr=lr, batch_size=None, seed=seed)
+    out = {k: [] for k in ('acc_all', 'acc_own', 'acc_other', 'own_gap', 'other_gap', 'chance', 'n_own', 'own_ok', 'other_ok')}
+    acc_all = linear_eval(Xtr, ptr, Xte, pte, n_classes, leaf=False, **kw)['acc']
+    for h in range(L):
+        (otr, xtr_), (ote, xte_) = _mask_views(Xtr, masks, h), _mask_views(Xte, masks, h)
+        own, oth = (_probe_acc(a, ptr[:, h], b, pte[:, h], n_classes[h], **kw) for a, b in ((otr, ote), (xtr_, xte_)))
+        vals = dict(acc_all=acc_all[h], acc_own=own, acc_other=oth, own_gap=acc_all[h] - own, other_gap=acc_all[h] - oth,
+                    chance=_probe_acc(Xtr[:, :0], ptr[:, h], Xte[:, :0], pte[:, h], n_classes[h]),
+                    n_own=int(masks[h].sum()) if not callable(masks) else None)
+        vals.update(own_ok=vals['own_gap'] <= own_tol, other_ok=vals['other_gap'] >= other_drop)
+        for k, v in vals.items(): out[k].append(v)
+    return out
+
+# %% ../nbs/06_eval.ipynb #bcb5f06d
+def masks_for(criterion, # a trained G-HMLC/A-HMLC loss (or a `MethodLoss` holding one), or None / a loss without masks
+              z:torch.Tensor, # projections `[N, D]` the masks are for (raw, as the losses see them)
+              paths:torch.Tensor, # label paths `[N, L]` of `z` (used when masks are fitted afterwards)
+              soft:bool=False, # A-HMLC: return its per-sample attention, a function `z [N, D] -> [N, L, D]`
+              min_dims:int=4, # fitted masks: every level keeps at least this many dimensions
+              positives:str='label', # fitted masks: relevance groups, 'label' or 'prefix' (see `level_masks`)
+              seed:int=0, # fitted masks: GMM initialisation
+             ): # bool masks `[L, D]` on `z`'s device, or (soft A-HMLC) a function giving per-sample soft masks
+    "The level masks a method would use on `z`: G-HMLC's last hard masks, A-HMLC's attention, or masks fitted afterwards."
+    from hmlc_nb.masking import GHMLCLoss, AHMLCLoss, level_masks
+    z = _check_emb(z, 'z')
+    crit = getattr(criterion, 'masked', criterion)
+    if isinstance(crit, GHMLCLoss):
+        if crit.masks is None: raise ValueError("`criterion` (G-HMLC) holds no masks yet: it must have run at least one step.")
+        if crit.masks.shape[1] != z.shape[1]: raise ValueError(f"`criterion`'s masks cover {crit.masks.shape[1]} dimensions but `z` has {z.shape[1]}.")
+        return crit.masks.bool().to(z.device)
+    if isinstance(crit, AHMLCLoss):
+        dev = crit.weights[0].device
+        att = lambda x: crit.attention(_check_emb(x, 'z').to(dev)[:, None]).detach().to(x.device)
+        if soft: return torch.no_grad()(att)
+        with torch.no_grad(): a = att(z).mean(0)                          # [L, D] mean attention
+        return F.one_hot(a.argmax(0), a.shape[0]).T.bool()
+    p = _check_paths(paths, 'paths', z.shape[0], 'z', z.device)
+    return level_masks(z[:, None], p, min_dims=min_dims, positives=positives, seed=seed)
