@@ -14,9 +14,9 @@ from .hierarchy import tree_distance, prefix_ids
 
 # %% auto #0
 __all__ = ['extract_features', 'linear_eval', 'knn_eval', 'mistake_severity', 'hier_dist_at_k', 'embedding_variance',
-           'silhouette_per_level', 'cpcc', 'cpcc_loss', 'tsne_figure', 'evaluate_features', 'evaluate_model',
-           'flatten_results', 'check_eval_args', 'default_columns', 'format_table', 'paired_differences',
-           'seed_bars_figure', 'mask_trajectory', 'masks_figure', 'mask_health', 'selectivity', 'masks_for']
+           'silhouette_per_level', 'cpcc', 'tsne_figure', 'evaluate_features', 'evaluate_model', 'flatten_results',
+           'check_eval_args', 'default_columns', 'format_table', 'paired_differences', 'seed_bars_figure',
+           'mask_trajectory', 'masks_figure', 'mask_health', 'selectivity', 'masks_for']
 
 # %% ../nbs/06_eval.ipynb #a0c4f2f6
 def _check_emb(x, name):
@@ -335,24 +335,6 @@ def cpcc(emb:torch.Tensor, # embeddings `[N, D]`
     d, t = _pair_dists(c, up, metric)
     if (t == t[0]).all() or (d == d[0]).all(): return float('nan')
     return _pearson(d, t).item()
-
-# %% ../nbs/06_eval.ipynb #17fcf30e
-def cpcc_loss(z:torch.Tensor, # embeddings `[B, D]` or `[B, V, D]`
-              paths:torch.Tensor, # label paths `[B, L]`
-              metric:str='l2', # centroid distance: 'l2' or 'cosine'
-              eps:float=1e-8, # keeps sqrt and the correlation's denominator differentiable
-             ) -> torch.Tensor: # scalar `1 - CPCC` over the batch's class means
-    "Differentiable `1 - CPCC` on the class means of a batch (Zeng et al. 2023's regulariser)."
-    if not isinstance(z, torch.Tensor) or z.ndim not in (2, 3):
-        raise ValueError(f"`z` must be [B, D] or [B, V, D], got {getattr(z, 'shape', type(z).__name__)}.")
-    p = _check_paths(paths, 'paths', z.shape[0], 'z', z.device)
-    if z.ndim == 3: z, p = z.flatten(0, 1), p.repeat_interleave(z.shape[1], 0)
-    if metric not in ('l2', 'cosine'): raise ValueError(f"`metric` must be 'l2' or 'cosine', got {metric!r}.")
-    up, c = _centroids(z.float(), p)
-    if up.shape[0] < 3: return z.sum() * 0
-    d, t = _pair_dists(c, up, metric, eps)
-    if (t == t[0]).all(): return z.sum() * 0
-    return 1 - _pearson(d, t, eps)
 
 # %% ../nbs/06_eval.ipynb #0ee73043
 def _pyplot():
