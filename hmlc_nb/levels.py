@@ -12,21 +12,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from fastcore.basics import patch
-from .masking import level_relevance, _check_z_labels, _check_min_dims
+from .hierarchy import prefix_ids
+from .masking import level_relevance, _check_z_labels, _check_min_dims, _as_float, _Mixture
 
 # %% auto #0
 __all__ = ['TorchDPGMM', 'level_increments', 'dp_level_masks', 'DPGHMLCLoss', 'LevelReport', 'discover_levels', 'LossOnZ']
 
 # %% ../nbs/08_levels.ipynb #c3a20f42
-def _as_float(x):
-    "`x` as a floating tensor of at least float32 precision."
-    x = torch.as_tensor(x)
-    return x.float() if (not x.is_floating_point() or x.dtype in (torch.float16, torch.bfloat16)) else x
-
 def _betaln(a, b): return torch.lgamma(a) + torch.lgamma(b) - torch.lgamma(a + b)
 
-class TorchDPGMM:
+class TorchDPGMM(_Mixture):
     "Variational Dirichlet-process Gaussian mixture (stick-breaking, truncated at `max_components`) in torch."
+    _inits = ('kmeans', 'random')
     def __init__(self,
                  max_components:int=8, # truncation level K of the stick-breaking process
                  weight_concentration_prior:float|None=None, # DP concentration alpha; None: 1/max_components (sklearn's default)
@@ -42,14 +39,10 @@ class TorchDPGMM:
                  weight_threshold:float=0.01, # a component whose weight exceeds this counts as effective
                  warm_start:bool=False, # start each `fit` from the previous posterior instead of k-means
                 ):
-        if int(max_components) < 1: raise ValueError(f"`max_components` must be >= 1, got {max_components}.")
+        self._check_args(max_components, n_iter, tol, covariance_type, reg_covar, init, name='max_components')
         if weight_concentration_prior is not None and not weight_concentration_prior > 0:
             raise ValueError(f"`weight_concentration_prior` must be > 0 (or None for 1/max_components), "
                              f"got {weight_concentration_prior}.")
-        if covariance_type not in ('diag', 'spherical'):
-            raise ValueError(f"`covariance_type` must be 'diag' or 'spherical', got {covariance_type!r}.")
-        if init not in ('kmeans', 'random'): raise ValueError(f"`init` must be 'kmeans' or 'random', got {init!r}.")
-        if int(n_iter) < 1: raise ValueError(f"`n_iter` must be >= 1, got {n_iter}.")
         if not mean_precision_prior > 0: raise ValueError(f"`mean_precision_prior` must be > 0, got {mean_precision_prior}.")
         if not 0 <= weight_threshold < 1: raise ValueError(f"`weight_threshold` must be in [0, 1), got {weight_threshold}.")
         self.max_components, self.n_iter, self.tol = int(max_components), int(n_iter), float(tol)
@@ -137,15 +130,11 @@ def _lower_bound(self:TorchDPGMM, log_resp, p, Fd):
 def _init_resp(self:TorchDPGMM, x, n_lloyd=100):
     "Hard k-means responsibilities (k-means++ seeding, Lloyd iterations), or random soft ones: `[N, K]`."
     N, Fd = x.shape; K = self.max_components
-    g = None if self.seed is None else torch.Generator(device=x.device).manual_seed(int(self.seed))
+    g = self._generator(x.device)
     if self.init == 'random':
         r = torch.rand(N, K, generator=g, device=x.device, dtype=x.dtype)
         return r / r.sum(1, keepdim=True)
-    centers = x[torch.randint(N, (1,), generator=g, device=x.device)]
-    d2 = (x - centers[0]).square().sum(-1)
-    for _ in range(1, K):
-        c = x[torch.multinomial(d2 if bool(d2.sum() > 0) else torch.ones_like(d2), 1, generator=g)]
-        centers = torch.cat([centers, c]); d2 = torch.minimum(d2, (x - c).square().sum(-1))
+    centers = self._kmeanspp(x[None], K, g)[0]
     lab = torch.cdist(x, centers).argmin(-1)
     for _ in range(n_lloyd):                                       # an emptied centre stays where it was
         oh = F.one_hot(lab, K).to(x.dtype); n = oh.sum(0)
@@ -157,15 +146,13 @@ def _init_resp(self:TorchDPGMM, x, n_lloyd=100):
 
 @patch
 def _check_x(self:TorchDPGMM, x, fitting=False):
+    "`x` as a float `[N, F]` tensor to fit, or to score with the fitted mixture; ValueErrors naming the problem."
+    if fitting: return self._check_fit_data(x, (2,), self.max_components, 'max_components')
     x = _as_float(x)
     if x.ndim != 2: raise ValueError(f"`x` must be [n_samples, n_features], got shape {tuple(x.shape)}.")
-    if fitting and x.shape[0] < self.max_components:
-        raise ValueError(f"`x` has {x.shape[0]} samples, fewer than max_components={self.max_components}; "
-                         "pass more samples or lower max_components.")
-    if not fitting:
-        if self._post is None: raise ValueError("This TorchDPGMM is not fitted yet: call fit(x) first.")
-        if x.shape[1] != self._post['means'].shape[1]:
-            raise ValueError(f"`x` has {x.shape[1]} features but the mixture was fitted on {self._post['means'].shape[1]}.")
+    if self._post is None: raise ValueError("This TorchDPGMM is not fitted yet: call fit(x) first.")
+    if x.shape[1] != self._post['means'].shape[1]:
+        raise ValueError(f"`x` has {x.shape[1]} features but the mixture was fitted on {self._post['means'].shape[1]}.")
     return x
 
 # %% ../nbs/08_levels.ipynb #6514f55b
@@ -187,15 +174,17 @@ def fit(self:TorchDPGMM,
     elif self.warm_start and p is not None and p['means'].shape[1] == x.shape[1]:
         p = {k: v.to(device=x.device, dtype=x.dtype) for k, v in p.items()}
     else: p = self._m_step(x, self._init_resp(x), pr)
-    lb, self.converged_ = -math.inf, False
-    for it in range(1, self.n_iter + 1):
-        prev = lb
-        _, log_resp = self._e_step(x, p)
-        p = self._m_step(x, log_resp.exp(), pr)
-        lb = float(self._lower_bound(log_resp, p, x.shape[1]))
-        if abs(lb - prev) < self.tol: self.converged_ = True; break
-    self._post, self.n_iter_, self.lower_bound_ = p, it, lb
+    lb, p = self._loop((x, pr), p, torch.full((1,), -math.inf, dtype=torch.float64))
+    self._post, self.lower_bound_ = p, float(lb)
     return self
+
+@patch
+def _iterate(self:TorchDPGMM, data, p):
+    "One variational iteration for `_Mixture._loop`: E-step, M-step, and the lower bound (float64 `[1]`)."
+    x, pr = data
+    _, log_resp = self._e_step(x, p)
+    p = self._m_step(x, log_resp.exp(), pr)
+    return self._lower_bound(log_resp, p, x.shape[1]).double().reshape(1).cpu(), p
 
 @patch
 @torch.no_grad()
@@ -311,13 +300,6 @@ def dp_level_masks(z:torch.Tensor, # projections `[B, V, D]`
 
 # %% ../nbs/08_levels.ipynb #12dae48a
 from .masking import GHMLCLoss
-from .losses import supcon_loss
-
-def _dense_groups(labels, positives='label'):
-    "Dense group ids `[B, L]`: equal ids = positives at that level (same label, or same label prefix)."
-    if positives == 'label': return torch.stack([labels[:, h].unique(return_inverse=True)[1] for h in range(labels.shape[1])], 1)
-    return torch.stack([labels[:, :h + 1].unique(dim=0, return_inverse=True)[1] for h in range(labels.shape[1])], 1)
-
 class DPGHMLCLoss(GHMLCLoss):
     "G-HMLC whose feature groups come from a Dirichlet-process mixture: their number is inferred at every step."
     def __init__(self,
@@ -330,12 +312,10 @@ class DPGHMLCLoss(GHMLCLoss):
                  match:str='hungarian', # group -> level: 'hungarian' or 'nearest' (see `dp_level_masks`)
                  extra:str='drop', # dims of groups matched to no level: 'drop' or 'nearest' (see `dp_level_masks`)
                  seed:int|None=0, # seed of the DP's initialisations
-                 **kwargs, # `GHMLCLoss`'s: temperature, base_temperature, level_weights, positives, path_weight, min_dims, corrected
+                 **kwargs, # `GHMLCLoss`'s: temperature, level_weights, positives, path_weight, min_dims, prefix_until, balance, ...
                 ):
         if kwargs.get('mask_mode', 'relevance') != 'relevance':
             raise ValueError("DPGHMLCLoss: mask_mode must be 'relevance' (the DP clusters relevance points).")
-        if kwargs.get('balance', False):
-            raise ValueError("DPGHMLCLoss: balance=True is not supported; use GHMLCLoss for inverse-frequency weights.")
         if extra not in ('drop', 'nearest'): raise ValueError(f"DPGHMLCLoss: extra must be 'drop' or 'nearest', got {extra!r}.")
         if int(refit_every) < 0: raise ValueError(f"DPGHMLCLoss: refit_every must be >= 0, got {refit_every}.")
         if relevance not in ('eta2', 'increment'):
@@ -354,32 +334,19 @@ class DPGHMLCLoss(GHMLCLoss):
 
 # %% ../nbs/08_levels.ipynb #a1aed4da
 @patch
-def forward(self:DPGHMLCLoss,
-            z:torch.Tensor, # raw projections `[B, V, D]` (normalized here, after masking)
-            labels:torch.Tensor, # label paths `[B, L]`, coarse first
-           ) -> torch.Tensor: # scalar loss
-    labels = _check_z_labels(z, labels, self.n_levels)
-    zf, T, bT, L = _as_float(z), self.temperature, self.base_temperature, self.n_levels
+def _make_masks(self:DPGHMLCLoss, z, labels, pos):
+    "This step's masks `[L, D]` from the DP (re-initialised every `refit_every` steps); the rest of the loss is `GHMLCLoss`'s."
     if self.gmm._post is not None and self.refit_every > 0 and self.steps % self.refit_every == 0:
         self.gmm._post = None                                          # a k-means start instead of the warm one
-    self.masks, self.info = dp_level_masks(z.detach(), labels, dpgmm=self.gmm, min_dims=self.min_dims,
-                                           relevance=self.relevance, positives=self.positives, corrected=self.corrected,
-                                           match=self.match, extra=self.extra, return_info=True)
+    masks, self.info = dp_level_masks(z, labels, dpgmm=self.gmm, min_dims=self.min_dims, relevance=self.relevance,
+                                      positives=self.mask_positives or pos, corrected=self.corrected,
+                                      match=self.match, extra=self.extra, return_info=True)
     self.steps += 1
-    masks, groups = self.masks, _dense_groups(labels, self.positives)
-    losses = torch.stack([supcon_loss(F.normalize(zf[..., masks[h]], dim=-1), labels=groups[:, h],
-                                      temperature=T, base_temperature=bT) for h in range(L)])
-    loss = (self.level_weights.to(losses) * losses).sum()
-    lp = losses.new_zeros(())
-    if self.path_weight > 0:
-        lp = supcon_loss(F.normalize(zf, dim=-1), labels=_dense_groups(labels, 'prefix')[:, -1],
-                         temperature=T, base_temperature=bT)
-        loss = loss + self.path_weight * lp
-    vals = torch.cat([loss.detach()[None], lp.detach()[None], losses.detach(), masks.sum(1).to(losses)]).tolist()
-    self.last_stats = {'loss': vals[0], 'loss_path': vals[1], **{f'loss_{h}': vals[2 + h] for h in range(L)},
-                       **{f'dims_{h}': int(vals[2 + L + h]) for h in range(L)},
-                       'n_groups': self.info['n_groups'], 'dims_extra': int((~masks.any(0)).sum())}
-    return loss
+    return masks
+
+@patch
+def _mask_stats(self:DPGHMLCLoss) -> dict:
+    return {'n_groups': self.info['n_groups'], 'dims_extra': int((~self.masks.any(0)).sum())}
 
 @patch
 def get_extra_state(self:DPGHMLCLoss):

@@ -22,7 +22,65 @@ def _as_float(x):
     x = torch.as_tensor(x)
     return x.float() if (not x.is_floating_point() or x.dtype in (torch.float16, torch.bfloat16)) else x
 
-class TorchGMM:
+# %% ../nbs/03_masking.ipynb #0232fa82
+class _Mixture:
+    """What `TorchGMM` and `levels.TorchDPGMM` share: argument checks, data checks, k-means++ seeding and the
+    iterate-until-`tol` loop. A subclass gives `_iterate(data, params) -> (bound [S], params)`."""
+    _inits = ('kmeans++', 'random')
+    def _check_args(self, n_components, n_iter, tol, covariance_type, reg_covar, init, name='n_components'):
+        "ValueErrors naming the argument, as `{name}` for the number of components."
+        if int(n_components) < 1: raise ValueError(f"{name} must be >= 1, got {n_components}.")
+        if covariance_type not in ('diag', 'spherical'):
+            raise ValueError(f"covariance_type must be 'diag' or 'spherical', got {covariance_type!r}.")
+        if init not in self._inits: raise ValueError(f"init must be one of {self._inits}, got {init!r}.")
+        if int(n_iter) < 1: raise ValueError(f"n_iter must be >= 1, got {n_iter}.")
+        if reg_covar < 0: raise ValueError(f"reg_covar must be >= 0, got {reg_covar}.")
+        if not tol >= 0: raise ValueError(f"tol must be >= 0, got {tol}.")
+
+    def _check_fit_data(self, x, ndims, n_components, name='n_components'):
+        "`x` as a float tensor (float32 at least) of `ndims` dims; ValueErrors for bad shapes, too few rows or NaN/Inf."
+        x = _as_float(x)
+        if x.ndim not in ndims:
+            shapes = ' or '.join({2: '[n_samples, n_features]', 3: '[batch, n_samples, n_features]'}[n] for n in ndims)
+            raise ValueError(f"x must be {shapes}, got shape {tuple(x.shape)}.")
+        if x.shape[-2] < n_components:
+            raise ValueError(f"x has {x.shape[-2]} samples, fewer than {name}={n_components}; "
+                             f"pass more samples or ask for fewer components.")
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError(f"x holds {int((~torch.isfinite(x)).sum())} NaN or infinite values; a mixture needs finite "
+                             "data (check the embeddings or the loss upstream).")
+        return x
+
+    def _generator(self, device):
+        "A generator seeded with `seed`, or None (torch's global RNG)."
+        if self.seed is None: return None
+        g = torch.Generator(device=device); g.manual_seed(int(self.seed))
+        return g
+
+    def _kmeanspp(self, x, K, g):
+        "k-means++ seeding (distance-squared sampling) of `K` centres `[S, K, F]` for each problem of `x` `[S, N, F]`."
+        S, N, _ = x.shape
+        ar = torch.arange(S, device=x.device)
+        c = x[ar, torch.randint(N, (S,), generator=g, device=x.device)]
+        centers, d2 = [c], (x - c[:, None]).square().sum(-1)                 # d2: [S, N] to the nearest centre
+        for _ in range(1, K):
+            p = torch.where(d2.sum(-1, keepdim=True) > 0, d2, torch.ones_like(d2))  # all points equal: uniform
+            c = x[ar, torch.multinomial(p, 1, generator=g).squeeze(-1)]
+            centers.append(c); d2 = torch.minimum(d2, (x - c[:, None]).square().sum(-1))
+        return torch.stack(centers, 1)
+
+    def _loop(self, data, params, lb):
+        "Iterate `_iterate` from `params` until the bound `[S]` moves less than `tol` (every problem) or `n_iter`."
+        self.converged_ = False
+        for it in range(1, self.n_iter + 1):
+            prev = lb
+            lb, params = self._iterate(data, params)
+            if (lb - prev).abs().max().item() < self.tol: self.converged_ = True; break
+        self.n_iter_ = it
+        return lb, params
+
+# %% ../nbs/03_masking.ipynb #ec6ef378
+class TorchGMM(_Mixture):
     "Gaussian mixture fitted by EM in torch, on the device and in the dtype (float32 at least) of its inputs."
     def __init__(self,
                  n_components:int, # number of mixture components K
@@ -34,12 +92,7 @@ class TorchGMM:
                  seed:int|None=None, # seed of the initialisation; None draws from torch's global RNG
                  warm_start:bool=False, # start each `fit` from the parameters of the previous one
                 ):
-        if int(n_components) < 1: raise ValueError(f"n_components must be >= 1, got {n_components}.")
-        if covariance_type not in ('diag', 'spherical'):
-            raise ValueError(f"covariance_type must be 'diag' or 'spherical', got {covariance_type!r}.")
-        if init not in ('kmeans++', 'random'): raise ValueError(f"init must be 'kmeans++' or 'random', got {init!r}.")
-        if int(n_iter) < 1: raise ValueError(f"n_iter must be >= 1, got {n_iter}.")
-        if reg_covar < 0: raise ValueError(f"reg_covar must be >= 0, got {reg_covar}.")
+        self._check_args(n_components, n_iter, tol, covariance_type, reg_covar, init)
         self.n_components,self.n_iter,self.tol,self.covariance_type = int(n_components),int(n_iter),float(tol),covariance_type
         self.reg_covar,self.init,self.seed,self.warm_start = float(reg_covar),init,seed,warm_start
         self._params,self._batched = None,False  # (weights [S,K], means [S,K,F], variances [S,K,F] or [S,K])
@@ -52,16 +105,14 @@ class TorchGMM:
 @patch
 def _check_x(self:TorchGMM, x, fitting=False):
     "`x` as a float tensor [S, N, F], and whether it came batched; ValueErrors for bad shapes."
+    if fitting:
+        x = self._check_fit_data(x, (2, 3), self.n_components)
+        return (x if x.ndim == 3 else x[None]), x.ndim == 3
     x = _as_float(x)
     if x.ndim not in (2, 3):
         raise ValueError(f"x must be [n_samples, n_features] or [batch, n_samples, n_features], got shape {tuple(x.shape)}.")
     batched = x.ndim == 3
     x3 = x if batched else x[None]
-    if fitting:
-        if x3.shape[1] < self.n_components:
-            raise ValueError(f"x has {x3.shape[1]} samples, fewer than n_components={self.n_components}; "
-                             "pass more samples or ask for fewer components.")
-        return x3, batched
     if self._params is None: raise ValueError("This TorchGMM is not fitted yet: call fit(x) first.")
     m = self._params[1]
     if self._batched != batched or x3.shape[-1] != m.shape[-1] or x3.shape[0] != m.shape[0]:
@@ -127,20 +178,16 @@ def _em_step(self:TorchGMM, xu, xx, params):
 def _init_resp(self:TorchGMM, x):
     "Hard initial responsibilities [S,N,K] from k-means++ seeding or random data points."
     S,N,Fd = x.shape; K = self.n_components
-    g = None
-    if self.seed is not None: g = torch.Generator(device=x.device); g.manual_seed(int(self.seed))
-    ar = torch.arange(S, device=x.device)
+    g = self._generator(x.device)
     if self.init == 'random':
-        centers = x[ar[:,None], torch.rand(S, N, generator=g, device=x.device).argsort(-1)[:, :K]]
-    else:
-        c = x[ar, torch.randint(N, (S,), generator=g, device=x.device)]
-        centers, d2 = [c], (x - c[:,None]).square().sum(-1)                  # d2: [S,N] to the nearest centre
-        for _ in range(1, K):
-            p = torch.where(d2.sum(-1, keepdim=True) > 0, d2, torch.ones_like(d2))  # all points equal: uniform
-            c = x[ar, torch.multinomial(p, 1, generator=g).squeeze(-1)]
-            centers.append(c); d2 = torch.minimum(d2, (x - c[:,None]).square().sum(-1))
-        centers = torch.stack(centers, 1)
+        centers = x[torch.arange(S, device=x.device)[:,None], torch.rand(S, N, generator=g, device=x.device).argsort(-1)[:, :K]]
+    else: centers = self._kmeanspp(x, K, g)
     return F.one_hot(torch.cdist(x, centers).argmin(-1), K).to(x.dtype)
+
+@patch
+def _iterate(self:TorchGMM, data, params):
+    "One EM iteration for `_Mixture._loop`: `data` is `(x[:, None], [x, x**2])`."
+    return self._em_step(*data, params)
 
 # %% ../nbs/03_masking.ipynb #d427e840
 @patch
@@ -156,12 +203,8 @@ def fit(self:TorchGMM, x):
     else:
         params = self._m_step(x, self._init_resp(x))
         lb = torch.full((x.shape[0],), -math.inf, device=x.device, dtype=x.dtype)
-    self.converged_, xu, xx = False, x.unsqueeze(1), torch.cat([x, x.square()], -1)
-    for it in range(1, self.n_iter + 1):
-        prev = lb
-        lb, params = self._em_step(xu, xx, params)
-        if (lb - prev).abs_().max().item() < self.tol: self.converged_ = True; break
-    self.n_iter_, self._params, self._batched = it, params, batched
+    lb, params = self._loop((x.unsqueeze(1), torch.cat([x, x.square()], -1)), params, lb)
+    self._params, self._batched = params, batched
     self.lower_bound_ = lb if batched else lb[0]
     return self
 
@@ -430,14 +473,23 @@ def forward(self:GHMLCLoss,
     "G-HMLC loss of raw projections `z`: hard level masks from the GMM (no gradient), then SupCon per level and on the full path."
     labels = _check_z_labels(z, labels, self.n_levels)
     zf, L, pos = _as_float(z), self.n_levels, self.positives_now()
-    masks = level_masks(z.detach(), labels, gmm=self.gmm, min_dims=self.min_dims, positives=self.mask_positives or pos,
-                        mode=self.mask_mode, corrected=self.corrected, match=self.match)
-    self.masks = masks
+    with torch.no_grad(): masks = self.masks = self._make_masks(z.detach(), labels, pos)
     loss, lp, losses = _levels_and_path(self, zf, labels, pos, lambda h: zf[..., masks[h]])  # == z * M_h on M_h's dims
     vals = torch.cat([loss.detach()[None], lp.detach()[None], losses.detach(), masks.sum(1).to(losses)]).tolist()
     self.last_stats = {'loss': vals[0], 'loss_path': vals[1], **{f'loss_{h}': vals[2 + h] for h in range(L)},
-                       **{f'dims_{h}': int(vals[2 + L + h]) for h in range(L)}}
+                       **{f'dims_{h}': int(vals[2 + L + h]) for h in range(L)}, **self._mask_stats()}
     return loss
+
+@patch
+def _make_masks(self:GHMLCLoss, z, labels, pos):
+    "This step's hard masks `[L, D]` from the detached projections `z` (subclasses change only this and `_mask_stats`)."
+    return level_masks(z, labels, gmm=self.gmm, min_dims=self.min_dims, positives=self.mask_positives or pos,
+                       mode=self.mask_mode, corrected=self.corrected, match=self.match)
+
+@patch
+def _mask_stats(self:GHMLCLoss) -> dict:
+    "Extra entries of `last_stats` about the masks of the last step."
+    return {}
 
 @patch
 def get_extra_state(self:GHMLCLoss):
