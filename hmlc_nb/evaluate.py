@@ -739,7 +739,7 @@ def selectivity(z_train:torch.Tensor, # training projections `[N, D]`
     return out
 
 # %% ../nbs/06_eval.ipynb #bcb5f06d
-def masks_for(criterion, # a trained G-HMLC/A-HMLC loss (or a `MethodLoss` holding one), or None / a loss without masks
+def masks_for(criterion, # a trained G-HMLC/A-HMLC loss or a module holding one (the Trainer's criterion), or None / a loss without masks
               z:torch.Tensor, # projections `[N, D]` the masks are for (raw, as the losses see them)
               paths:torch.Tensor, # label paths `[N, L]` of `z` (used when masks are fitted afterwards)
               soft:bool=False, # A-HMLC: return its per-sample attention, a function `z [N, D] -> [N, L, D]`
@@ -750,7 +750,7 @@ def masks_for(criterion, # a trained G-HMLC/A-HMLC loss (or a `MethodLoss` holdi
     "The level masks a method would use on `z`: G-HMLC's last hard masks, A-HMLC's attention, or masks fitted afterwards."
     from hmlc_nb.masking import GHMLCLoss, AHMLCLoss, level_masks
     z = _check_emb(z, 'z')
-    crit = getattr(criterion, 'masked', criterion)
+    crit = next((m for m in criterion.modules() if isinstance(m, (GHMLCLoss, AHMLCLoss))), None) if isinstance(criterion, nn.Module) else None
     if isinstance(crit, GHMLCLoss):
         if crit.masks is None: raise ValueError("`criterion` (G-HMLC) holds no masks yet: it must have run at least one step.")
         if crit.masks.shape[1] != z.shape[1]: raise ValueError(f"`criterion`'s masks cover {crit.masks.shape[1]} dimensions but `z` has {z.shape[1]}.")
