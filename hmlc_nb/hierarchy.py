@@ -137,6 +137,22 @@ def from_paths(cls:Hierarchy, paths, # rows of label paths (names or ints), coar
     lp = torch.unique(torch.tensor(list(zip(*cols)), dtype=torch.long), dim=0)
     return cls(lp, list(names), level_names, shared_labels)
 
+def _check_names(values, what):
+    "ValueError unless every value is a label name: a string or an integer (not None, a float or a bool)."
+    import numbers
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (str, numbers.Integral))]
+    if bad: raise ValueError(f"{what} must be label names (strings or integers), got {bad[:3]!r}; "
+                             "name every label, e.g. with str().")
+
+def _check_no_cycle(parents:dict):
+    "ValueError if following a dict fine -> coarse from some label comes back to it (e.g. {'a': 'b', 'b': 'a'})."
+    for start in parents:
+        seen, x = {start}, parents[start]
+        while x in parents:
+            if x in seen: raise ValueError(f"`parents` has a cycle through {start!r} -> {parents[start]!r}: a label "
+                                           "cannot be its own ancestor. Give each fine label its coarse label.")
+            seen.add(x); x = parents[x]
+
 @patch(cls_method=True)
 def from_parents(cls:Hierarchy, parents, # parent of each fine label: a sequence (index = fine id) or a dict fine -> coarse
                  fine_names=None, # names of the fine labels (default: their ids, or the dict's keys)
@@ -145,10 +161,14 @@ def from_parents(cls:Hierarchy, parents, # parent of each fine label: a sequence
                 ) -> Hierarchy:
     "A 2-level tree from the parent of each fine label (e.g. CIFAR-100's class -> superclass)."
     if isinstance(parents, dict):
+        _check_names(parents.keys(), "the keys of `parents`"); _check_names(parents.values(), "the values of `parents`")
+        _check_no_cycle(parents)
         if fine_names is None: fine_names = list(parents.keys())
         parents = [parents[k] for k in fine_names] if all(k in parents for k in fine_names) else list(parents.values())
     parents = parents.tolist() if hasattr(parents, 'tolist') else list(parents)
     if not parents: raise ValueError("`parents` is empty: give the coarse label of every fine label.")
+    _check_names(parents, "`parents`")
+    if fine_names is not None: _check_names(fine_names, "`fine_names`")
     n = len(parents)
     fine_names = [str(f) for f in (fine_names if fine_names is not None else range(n))]
     if len(fine_names) != n: raise ValueError(f"`fine_names` has {len(fine_names)} names for {n} fine labels in `parents`.")
@@ -282,8 +302,22 @@ def as_dict(self:Hierarchy) -> dict:
 
 @patch(cls_method=True)
 def from_dict(cls:Hierarchy, d: dict) -> Hierarchy:
-    "Rebuild a hierarchy from `as_dict`."
-    return cls(d['leaf_paths'], d['names'], d.get('level_names'), d.get('shared_labels', False))
+    "Rebuild a hierarchy from `as_dict`; a ValueError names what is wrong with `d`."
+    keys = {'leaf_paths', 'names', 'level_names', 'shared_labels'}
+    if not isinstance(d, dict): raise ValueError(f"`d` must be a dict from `Hierarchy.as_dict()`, got {type(d).__name__}.")
+    missing, unknown = {'leaf_paths', 'names'} - set(d), set(d) - keys
+    if missing or unknown:
+        raise ValueError(f"`d` is not a saved hierarchy: missing keys {sorted(missing)}, unknown keys {sorted(map(str, unknown))}; "
+                         f"expected {sorted(keys)} (from `Hierarchy.as_dict()`).")
+    lp, names = d['leaf_paths'], d['names']
+    if not isinstance(lp, (list, tuple, torch.Tensor)) or not all(isinstance(r, (list, tuple)) for r in (lp.tolist() if isinstance(lp, torch.Tensor) else lp)):
+        raise ValueError(f"`d['leaf_paths']` must be a list of label-id rows, got {str(lp)[:60]!r}.")
+    try: lp = torch.as_tensor(lp.tolist() if isinstance(lp, torch.Tensor) else lp)
+    except (TypeError, ValueError, RuntimeError) as e: raise ValueError(f"`d['leaf_paths']` must be rows of integer label ids: {e}") from None
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, (list, tuple)) for n in names):
+        raise ValueError(f"`d['names']` must be one list of label names per level, got {str(names)[:60]!r}.")
+    if not isinstance(d.get('shared_labels', False), bool): raise ValueError("`d['shared_labels']` must be True or False.")
+    return cls(lp, names, d.get('level_names'), d.get('shared_labels', False))
 
 def _hierarchy_eq(self, other):
     "Hierarchies are equal when their plain-data forms are."

@@ -13,10 +13,11 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from fastcore.basics import patch
 from .hierarchy import prefix_ids
-from .masking import level_relevance, _check_z_labels, _check_min_dims, _as_float, _Mixture
+from .masking import (level_relevance, level_increments, _relevance, _check_z_labels, _check_min_dims, _check_choice,
+                             _as_float, _Mixture)
 
 # %% auto #0
-__all__ = ['TorchDPGMM', 'level_increments', 'dp_level_masks', 'DPGHMLCLoss', 'LevelReport', 'discover_levels', 'LossOnZ']
+__all__ = ['TorchDPGMM', 'dp_level_masks', 'DPGHMLCLoss', 'LevelReport', 'discover_levels', 'LossOnZ']
 
 # %% ../nbs/08_levels.ipynb #c3a20f42
 def _betaln(a, b): return torch.lgamma(a) + torch.lgamma(b) - torch.lgamma(a + b)
@@ -213,27 +214,6 @@ TorchDPGMM.effective_ = property(lambda self: self.weights_ > self.weight_thresh
                                  doc="Bool `[K]`: components whose weight exceeds `weight_threshold`.")
 TorchDPGMM.n_effective_ = property(lambda self: int(self.effective_.sum()), doc="Number of effective components.")
 
-# %% ../nbs/08_levels.ipynb #87c2d879
-def level_increments(z:torch.Tensor, # projections `[B, V, D]` (no gradient flows)
-                     labels:torch.Tensor, # label paths `[B, L]`, coarse first
-                     corrected:bool=True, # subtract the chance increment (G_h - G_{h-1}) / (B - 1)
-                    ) -> torch.Tensor: # `[D, L]`: variance share each level adds to its parent's, clipped at 0
-    "Per dimension, the share of the batch variance each level's label prefix explains beyond its parent's."
-    labels = _check_z_labels(z, labels)
-    eta = level_relevance(z, labels, positives='prefix')                             # [D, L], nested: non-decreasing
-    inc = torch.diff(eta, dim=1, prepend=torch.zeros_like(eta[:, :1]))
-    if corrected:
-        B = labels.shape[0]
-        G = torch.tensor([len(labels[:, :h + 1].unique(dim=0)) for h in range(labels.shape[1])], dtype=eta.dtype, device=eta.device)
-        inc = inc - torch.diff((G - 1) / max(B - 1, 1), prepend=G.new_zeros(1))
-    return inc.clamp_min(0)
-
-def _relevance(z, labels, relevance='eta2', positives='label', corrected=False):
-    "Relevance points `[D, L]`: `level_relevance` ('eta2') or `level_increments` ('increment')."
-    if relevance == 'eta2': return level_relevance(z, labels, positives=positives, corrected=corrected)
-    if relevance == 'increment': return level_increments(z, labels, corrected=True)
-    raise ValueError(f"`relevance` must be 'eta2' or 'increment', got {relevance!r}.")
-
 # %% ../nbs/08_levels.ipynb #609b332a
 def _match_groups(score:np.ndarray) -> np.ndarray:
     "Level of each group (rows of `score` `[G, L]`, mean relevance) by Hungarian matching; -1 for unmatched groups."
@@ -275,8 +255,7 @@ def dp_level_masks(z:torch.Tensor, # projections `[B, V, D]`
     "Hard per-level feature masks from a Dirichlet-process mixture over the dimensions' level relevance."
     labels = _check_z_labels(z, labels)
     B, V, D = z.shape; L = labels.shape[1]
-    if extra not in ('drop', 'nearest'): raise ValueError(f"`extra` must be 'drop' or 'nearest', got {extra!r}.")
-    if match not in ('hungarian', 'nearest'): raise ValueError(f"`match` must be 'hungarian' or 'nearest', got {match!r}.")
+    _check_choice('`extra`', extra, ('drop', 'nearest')); _check_choice('`match`', match, ('hungarian', 'nearest'))
     _check_min_dims(min_dims, L, D)
     if dpgmm is None: dpgmm = TorchDPGMM(max_groups, n_iter=n_iter, seed=seed)
     rel = _relevance(z, labels, relevance, positives, corrected)                        # [D, L]

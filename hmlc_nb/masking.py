@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from .hierarchy import prefix_ids
 
 # %% auto #0
-__all__ = ['TorchGMM', 'level_relevance', 'level_masks', 'GHMLCLoss', 'AHMLCLoss']
+__all__ = ['TorchGMM', 'level_relevance', 'level_increments', 'level_masks', 'sample_masks', 'GHMLCLoss', 'AHMLCLoss']
 
 # %% ../nbs/03_masking.ipynb #85c2f86f
 def _as_float(x):
@@ -253,6 +253,11 @@ def covariances_(self:TorchGMM):
     return self._out(self._params[2])
 
 # %% ../nbs/03_masking.ipynb #dd873d9d
+def _check_choice(name, value, options, owner=''):
+    "ValueError unless `value` is one of `options`, naming the argument (and its owner, e.g. 'GHMLCLoss: ')."
+    if value not in options: raise ValueError(f"{owner}{name} must be one of {options}, got {value!r}.")
+    return value
+
 def _check_z_labels(z, labels, n_levels=None, zname='z'):
     "Validate `z` `[B, V, D]` and integer `labels` `[B, L]`; return the labels as a LongTensor on z's device."
     if not torch.is_tensor(z) or z.ndim != 3:
@@ -299,6 +304,30 @@ def level_relevance(z:torch.Tensor, # projections `[B, V, D]` (any scale; no gra
             eta = (eta - chance).clamp_min(0)
     return eta
 
+# %% ../nbs/03_masking.ipynb #a5604ceb
+def level_increments(z:torch.Tensor, # projections `[B, V, D]` (no gradient flows)
+                     labels:torch.Tensor, # label paths `[B, L]`, coarse first
+                     corrected:bool=True, # subtract the chance increment (G_h - G_{h-1}) / (B - 1)
+                    ) -> torch.Tensor: # `[D, L]`: variance share each level adds to its parent's, clipped at 0
+    "Per dimension, the share of the batch variance each level's label prefix explains beyond its parent's."
+    labels = _check_z_labels(z, labels)
+    eta = level_relevance(z, labels, positives='prefix')                             # [D, L], nested: non-decreasing
+    inc = torch.diff(eta, dim=1, prepend=torch.zeros_like(eta[:, :1]))
+    if corrected:
+        G = (prefix_ids(labels).amax(0) + 1).to(eta)                                  # distinct prefixes per level
+        inc = inc - torch.diff((G - 1) / max(labels.shape[0] - 1, 1), prepend=G.new_zeros(1))
+    return inc.clamp_min(0)
+
+def _relevance(z, labels, relevance='eta2', positives='label', corrected=False):
+    "Relevance points `[D, L]`: `level_relevance` ('eta2') or `level_increments` ('increment'); NaN/Inf raise."
+    _check_choice('`relevance`', relevance, ('eta2', 'increment'))
+    rel = (level_relevance(z, labels, positives=positives, corrected=corrected) if relevance == 'eta2'
+           else level_increments(z, labels, corrected=True))
+    if not bool(torch.isfinite(rel).all()):
+        raise FloatingPointError(f"the level-relevance scores hold {int((~torch.isfinite(rel)).sum())} NaN/Inf values: the "
+                                 "projections z are not finite (a diverged step upstream); no mask can be made from them.")
+    return rel
+
 # %% ../nbs/03_masking.ipynb #f7205852
 def _check_min_dims(min_dims, L, D):
     "ValueError unless `L` levels of at least `min_dims` dimensions fit in `D`."
@@ -319,45 +348,112 @@ def _enforce_min_dims(assign, rel, L, min_dims):
             if need == 0: break
     return assign
 
+def _normalized_scores(rel, eps=1e-12):
+    "Relevance `[D, L]` divided by each level's mean over the dimensions: 1 = an average dimension for that level."
+    return rel / rel.mean(0, keepdim=True).clamp_min(eps)
+
+def _assign_levels(rel, z, mode, gmm, match):
+    "Level of each dimension `[D]` from relevance `rel` `[D, L]` by `mode` (see `level_masks`); no floor yet."
+    L = rel.shape[1]
+    if mode == 'normalized': return _normalized_scores(rel).argmax(1)
+    pts = rel if mode == 'relevance' else F.normalize(_as_float(z), dim=-1).mean((0, 1))[:, None]
+    comp = gmm.fit(pts).predict(pts)                                                    # [D]
+    if mode == 'relevance': score = gmm.means_
+    else:
+        oh = F.one_hot(comp, L).to(rel.dtype)
+        score = (oh.T @ rel) / oh.sum(0).clamp_min(1)[:, None]
+    if match == 'argmax': comp2lvl = score.argmax(1)
+    else:
+        rows, cols = linear_sum_assignment(score.double().cpu().numpy(), maximize=True)
+        comp2lvl = torch.empty(L, dtype=torch.long); comp2lvl[torch.as_tensor(rows)] = torch.as_tensor(cols)
+    return comp2lvl.to(comp.device)[comp]
+
+def _floor(assign, rel, L, min_dims):
+    "`assign` `[D]` with every level topped up to `min_dims` dimensions (see `_enforce_min_dims`)."
+    if min_dims <= 0 or not bool((torch.bincount(assign, minlength=L) < min_dims).any()): return assign
+    return torch.as_tensor(_enforce_min_dims(assign.cpu().numpy(), rel.double().cpu().numpy(), L, min_dims), device=assign.device)
+
 def level_masks(z:torch.Tensor, # projections `[B, V, D]`
                 labels:torch.Tensor, # label paths `[B, L]`, coarse first
                 gmm:TorchGMM|None=None, # an `L`-component mixture to (re)fit; pass one with `warm_start=True` to track it over steps
                 min_dims:int=4, # every level keeps at least this many dimensions
                 positives:str='label', # relevance groups: 'label' or 'prefix' (see `level_relevance`)
-                mode:str='relevance', # 'relevance': GMM over relevance points in R^L; 'values': 1-D GMM over feature values
+                mode:str='relevance', # 'relevance': GMM over relevance points; 'values': 1-D GMM over mean values; 'normalized': no GMM
                 corrected:bool=False, # chance-corrected relevance (see `level_relevance`)
                 n_iter:int=10, # EM iterations when `gmm` is None
                 seed:int|None=0, # initialisation seed when `gmm` is None
                 match:str='hungarian', # components to levels: 'hungarian' (one-to-one) or 'argmax' (may collide)
                 return_relevance:bool=False, # also return the relevance scores `[D, L]`
+                relevance:str='eta2', # the scores: 'eta2' (`level_relevance`) or 'increment' (`level_increments`, nested levels)
                ) -> torch.Tensor: # bool masks `[L, D]`: each dimension in exactly one level
-    "Hard per-level feature masks: a GMM over the dimensions' level relevance, components matched to levels."
+    "Hard per-level feature masks: each dimension to a level by its level-relevance scores (a GMM, or the largest normalized score)."
     labels = _check_z_labels(z, labels)
     B, V, D = z.shape; L = labels.shape[1]
-    if mode not in ('relevance', 'values'): raise ValueError(f"`mode` must be 'relevance' or 'values', got {mode!r}.")
-    if match not in ('hungarian', 'argmax'): raise ValueError(f"`match` must be 'hungarian' or 'argmax', got {match!r}.")
+    _check_choice('`mode`', mode, ('relevance', 'values', 'normalized')); _check_choice('`match`', match, ('hungarian', 'argmax'))
     _check_min_dims(min_dims, L, D)
     if gmm is None: gmm = TorchGMM(L, n_iter=n_iter, seed=seed)
     elif gmm.n_components != L:
         raise ValueError(f"`gmm` has {gmm.n_components} components but labels have {L} levels; pass TorchGMM({L}, ...).")
     with torch.no_grad():
-        rel = level_relevance(z, labels, positives=positives, corrected=corrected)      # [D, L]
-        pts = rel if mode == 'relevance' else F.normalize(_as_float(z.detach()), dim=-1).mean((0, 1))[:, None]
-        comp = gmm.fit(pts).predict(pts)                                                # [D]
-        if mode == 'relevance': score = gmm.means_
-        else:
-            oh = F.one_hot(comp, L).to(rel.dtype)
-            score = (oh.T @ rel) / oh.sum(0).clamp_min(1)[:, None]
-        if match == 'argmax': comp2lvl = score.argmax(1)
-        else:
-            rows, cols = linear_sum_assignment(score.double().cpu().numpy(), maximize=True)
-            comp2lvl = torch.empty(L, dtype=torch.long); comp2lvl[torch.as_tensor(rows)] = torch.as_tensor(cols)
-        assign = comp2lvl.to(comp.device)[comp]
-        if min_dims > 0 and bool((torch.bincount(assign, minlength=L) < min_dims).any()):
-            assign = torch.as_tensor(_enforce_min_dims(assign.cpu().numpy(), rel.double().cpu().numpy(), L, min_dims),
-                                     device=z.device)
+        rel = _relevance(z.detach(), labels, relevance, positives, corrected)            # [D, L]
+        assign = _floor(_assign_levels(rel, z.detach(), mode, gmm, match), rel, L, min_dims)
         masks = F.one_hot(assign, L).T.bool()
     return (masks, rel) if return_relevance else masks
+
+# %% ../nbs/03_masking.ipynb #3a5cc8f2
+def _floor_per_sample(assign, rel, L, min_dims):
+    """`assign` `[B, D]` with every level topped up to `min_dims` dimensions in every sample: a level short of
+    dimensions takes the most relevant ones (by `rel` `[D, L]`) from levels that have more than `min_dims`."""
+    if min_dims <= 0: return assign
+    assign = assign.clone()
+    for h in range(L):
+        counts = F.one_hot(assign, L).sum(1)                                            # [B, L]
+        need = (min_dims - counts[:, h]).clamp_min(0)                                   # [B]
+        if not bool(need.any()): continue
+        order = rel[:, h].argsort(descending=True)                                      # the same ranking for every sample
+        a = assign[:, order]                                                            # [B, D] levels in that order
+        ok = a != h
+        for l in range(L):                                                              # a donor keeps min_dims
+            if l == h: continue
+            from_l = ok & (a == l)
+            ok = ok & ~(from_l & (from_l.cumsum(1) > (counts[:, l:l + 1] - min_dims)))
+        take = ok & (ok.cumsum(1) <= need[:, None])
+        assign[:, order] = torch.where(take, torch.full_like(a, h), a)
+    return assign
+
+def _match_per_sample(score):
+    "Level of each component per sample `[B, K]` maximising `sum_k score[b, k, level]` over one-to-one matchings."
+    B, K, L = score.shape
+    if L <= 5:
+        from itertools import permutations
+        perms = torch.tensor(list(permutations(range(L))), device=score.device)      # [P, L]: level of component k
+        total = score[:, torch.arange(K, device=score.device)[None, :], perms].sum(-1)  # [B, P]
+        return perms[total.argmax(1)]
+    out = [linear_sum_assignment(s, maximize=True)[1] for s in score.double().cpu().numpy()]
+    return torch.as_tensor(np.stack(out), device=score.device)
+
+def sample_masks(z:torch.Tensor, # projections `[B, V, D]`
+                 rel:torch.Tensor, # batch relevance `[D, L]` (`level_relevance` / `level_increments`): matching and floor
+                 gmm:TorchGMM|None=None, # an `L`-component mixture (fitted to `B` problems of `D` points in R^1)
+                 min_dims:int=4, # every level keeps at least this many dimensions in every sample
+                 match:str='relevance', # components to levels per sample: 'relevance' or 'mean' (largest mean -> level 0)
+                 n_iter:int=10, # EM iterations when `gmm` is None
+                 seed:int|None=0, # initialisation seed when `gmm` is None
+                ) -> torch.Tensor: # bool masks `[B, L, D]`: per sample, each dimension in exactly one level
+    "Per-sample hard masks: a 1-D GMM with `L` components over each sample's `D` embedding values (Figure 2, literally)."
+    B, V, D = z.shape; L = rel.shape[1]
+    _check_choice('`match`', match, ('relevance', 'mean')); _check_min_dims(min_dims, L, D)
+    if gmm is None: gmm = TorchGMM(L, n_iter=n_iter, seed=seed)
+    with torch.no_grad():
+        x = F.normalize(_as_float(z.detach()), dim=-1).mean(1)[..., None]              # [B, D, 1]
+        comp = gmm.fit(x).predict(x)                                                    # [B, D]
+        if match == 'mean': c2l = gmm.means_[..., 0].argsort(1, descending=True).argsort(1)   # rank of each component's mean
+        else:
+            oh = F.one_hot(comp, L).to(rel.dtype)                                       # [B, D, K]
+            score = (oh.transpose(1, 2) @ rel) / oh.sum(1).clamp_min(1)[..., None]      # [B, K, L]
+            c2l = _match_per_sample(score)
+        assign = _floor_per_sample(c2l.gather(1, comp), rel, L, min_dims)
+        return F.one_hot(assign, L).transpose(1, 2).bool()
 
 # %% ../nbs/03_masking.ipynb #d19c0d78
 from .losses import supcon_loss
@@ -415,8 +511,9 @@ def _check_until(prefix_until, cls):
 def _masked_normalize(x, ref, rel_eps=1e-3):
     """L2-normalize the masked rows `x` `[B, V, D']` with the norm floored at `rel_eps` times the unmasked row norm `ref`.
     A row whose masked part is (near) zero then gets a bounded gradient instead of `F.normalize`'s `1/1e-12`, which
-    overflows in float16; rows with a real masked norm are normalized exactly as by `F.normalize`."""
-    return x / torch.maximum(x.norm(dim=-1, keepdim=True), rel_eps * ref)
+    overflows in float16; rows with a real masked norm are normalized exactly as by `F.normalize`. An all-zero row
+    (`ref` 0) is floored at `F.normalize`'s 1e-12, so it gives 0, not 0/0."""
+    return x / torch.maximum(x.norm(dim=-1, keepdim=True), rel_eps * ref).clamp_min(1e-12)
 
 def _level_supcon(f, groups, balance, T, bT):
     "SupCon of normalized features `f` `[B, V, D']` with positives = equal dense group ids `[B]`."
@@ -435,34 +532,44 @@ class GHMLCLoss(_PositivesCurriculum, nn.Module):
                  min_dims:int=4, # every level keeps at least this many dimensions
                  gmm_iters:int=10, # EM iterations per step (warm-started from the previous step)
                  corrected:bool=False, # chance-corrected relevance scores (see `level_relevance`)
-                 mask_mode:str='relevance', # 'relevance' (GMM over relevance points) or 'values' (1-D GMM over values)
+                 mask_mode:str='relevance', # 'relevance' (GMM over relevance points), 'values', 'normalized' or 'sample' (see below)
                  match:str='hungarian', # components to levels: 'hungarian' or 'argmax' (see `level_masks`)
                  seed:int|None=0, # seed of the GMM's first initialisation
                  prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs `set_progress`)
                  mask_positives:str|None=None, # groups the relevance scores read: None = the loss's positives now, or 'label'/'prefix'
+                 relevance:str='eta2', # relevance scores: 'eta2' (`level_relevance`) or 'increment' (`level_increments`, nested)
+                 ema:float=0.0, # relevance smoothed over steps: R_t = ema * R_{t-1} + (1 - ema) * r_t (0: this batch only)
+                 hysteresis:float=0.0, # a dim changes level only if its normalized score there beats its current one by this share
+                 min_share:float=0.0, # every level keeps at least ceil(min_share * D) dimensions (and at least `min_dims`)
+                 sample_match:str='relevance', # mask_mode='sample': components to levels by 'relevance' or by 'mean' order
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'GHMLCLoss')
         if mask_positives not in (None, 'label', 'prefix'):
             raise ValueError(f"GHMLCLoss: mask_positives must be None, 'label' or 'prefix', got {mask_positives!r}.")
-        if mask_mode not in ('relevance', 'values'):
-            raise ValueError(f"GHMLCLoss: mask_mode must be 'relevance' or 'values', got {mask_mode!r}.")
+        for name, v, opts in (('mask_mode', mask_mode, ('relevance', 'values', 'normalized', 'sample')), ('match', match, ('hungarian', 'argmax')),
+                              ('relevance', relevance, ('eta2', 'increment')), ('sample_match', sample_match, ('relevance', 'mean'))):
+            _check_choice(name, v, opts, 'GHMLCLoss: ')
         if min_dims < 0: raise ValueError(f"GHMLCLoss: min_dims must be >= 0, got {min_dims}.")
-        if match not in ('hungarian', 'argmax'): raise ValueError(f"GHMLCLoss: match must be 'hungarian' or 'argmax', got {match!r}.")
+        if not 0 <= ema < 1: raise ValueError(f"GHMLCLoss: ema must be in [0, 1), got {ema}.")
+        if not hysteresis >= 0: raise ValueError(f"GHMLCLoss: hysteresis must be >= 0, got {hysteresis}.")
+        if not 0 <= min_share <= 1 / n_levels: raise ValueError(f"GHMLCLoss: min_share must be in [0, 1/n_levels], got {min_share}.")
         self.n_levels,self.temperature,self.base_temperature,self.balance = int(n_levels),temperature,base_temperature,balance
         self.positives,self.path_weight,self.min_dims,self.corrected = positives,float(path_weight),int(min_dims),corrected
         self.mask_mode,self.gmm_iters,self.match = mask_mode,int(gmm_iters),match
         self.prefix_until, self.progress = _check_until(prefix_until, 'GHMLCLoss'), None
-        self.mask_positives = mask_positives
+        self.mask_positives, self.relevance, self.sample_match = mask_positives, relevance, sample_match
+        self.ema, self.hysteresis, self.min_share = float(ema), float(hysteresis), float(min_share)
         self.register_buffer('level_weights', w)
-        self.gmm = TorchGMM(self.n_levels, n_iter=self.gmm_iters, seed=seed, warm_start=True)
-        self.masks, self.last_stats = None, {}
+        self.gmm = TorchGMM(self.n_levels, n_iter=self.gmm_iters, seed=seed, warm_start=mask_mode != 'sample')
+        self.masks, self.last_stats, self.rel, self.assign = None, {}, None, None   # rel, assign: state for ema / hysteresis
 
     def extra_repr(self):
         return (f"n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
                 f"path_weight={self.path_weight}, balance={self.balance}, min_dims={self.min_dims}, "
                 f"mask_mode={self.mask_mode!r}, corrected={self.corrected}, match={self.match!r}, prefix_until={self.prefix_until}, "
-                f"mask_positives={self.mask_positives!r}")
+                f"mask_positives={self.mask_positives!r}, relevance={self.relevance!r}, ema={self.ema}, hysteresis={self.hysteresis}, "
+                f"min_share={self.min_share}" + (f", sample_match={self.sample_match!r}" if self.mask_mode == 'sample' else ''))
 
 # %% ../nbs/03_masking.ipynb #e6016abf
 @patch
@@ -474,17 +581,33 @@ def forward(self:GHMLCLoss,
     labels = _check_z_labels(z, labels, self.n_levels)
     zf, L, pos = _as_float(z), self.n_levels, self.positives_now()
     with torch.no_grad(): masks = self.masks = self._make_masks(z.detach(), labels, pos)
-    loss, lp, losses = _levels_and_path(self, zf, labels, pos, lambda h: zf[..., masks[h]])  # == z * M_h on M_h's dims
-    vals = torch.cat([loss.detach()[None], lp.detach()[None], losses.detach(), masks.sum(1).to(losses)]).tolist()
+    if masks.ndim == 2: masked = lambda h: zf[..., masks[h]]                 # == z * M_h on M_h's dims
+    else: masked = lambda h: zf * masks[:, None, h].to(zf)                  # per-sample masks [B, L, D]
+    loss, lp, losses = _levels_and_path(self, zf, labels, pos, masked)
+    dims = masks.sum(-1).to(losses) if masks.ndim == 2 else masks.sum(-1).to(losses).mean(0)
+    vals = torch.cat([loss.detach()[None], lp.detach()[None], losses.detach(), dims]).tolist()
     self.last_stats = {'loss': vals[0], 'loss_path': vals[1], **{f'loss_{h}': vals[2 + h] for h in range(L)},
-                       **{f'dims_{h}': int(vals[2 + L + h]) for h in range(L)}, **self._mask_stats()}
+                       **{f'dims_{h}': (int(v) if masks.ndim == 2 else v) for h, v in enumerate(vals[2 + L:])}, **self._mask_stats()}
     return loss
 
 @patch
 def _make_masks(self:GHMLCLoss, z, labels, pos):
-    "This step's hard masks `[L, D]` from the detached projections `z` (subclasses change only this and `_mask_stats`)."
-    return level_masks(z, labels, gmm=self.gmm, min_dims=self.min_dims, positives=self.mask_positives or pos,
-                       mode=self.mask_mode, corrected=self.corrected, match=self.match)
+    "This step's hard masks `[L, D]` (`[B, L, D]` with mask_mode='sample') from the detached `z` (subclasses change only this and `_mask_stats`)."
+    L, D = self.n_levels, z.shape[-1]
+    floor = max(self.min_dims, math.ceil(self.min_share * D - 1e-9))
+    _check_min_dims(floor, L, D)
+    rel = _relevance(z, labels, self.relevance, self.mask_positives or pos, self.corrected)          # [D, L]
+    if self.ema > 0:
+        if self.rel is not None and self.rel.shape == rel.shape: rel = self.ema * self.rel.to(rel) + (1 - self.ema) * rel
+        self.rel = rel
+    if self.mask_mode == 'sample': return sample_masks(z, rel, self.gmm, floor, self.sample_match)
+    assign = _assign_levels(rel, z, self.mask_mode, self.gmm, self.match)
+    if self.hysteresis > 0 and self.assign is not None and self.assign.shape == assign.shape:
+        prev, s = self.assign.to(assign.device), _normalized_scores(rel)
+        better = s.gather(1, assign[:, None])[:, 0] > (1 + self.hysteresis) * s.gather(1, prev[:, None])[:, 0]
+        assign = torch.where(better, assign, prev)                                                   # clear evidence only
+    self.assign = assign = _floor(assign, rel, L, floor)
+    return F.one_hot(assign, L).T.bool()
 
 @patch
 def _mask_stats(self:GHMLCLoss) -> dict:
@@ -495,9 +618,10 @@ def _mask_stats(self:GHMLCLoss) -> dict:
 def get_extra_state(self:GHMLCLoss):
     "The GMM's parameters and the last masks, so that a resumed run warm-starts where it stopped."
     g = self.gmm
-    if g._params is None: return {}
+    if g._params is None or self.mask_mode == 'sample': return {}
     return {'gmm': [t.detach().cpu() for t in g._params], 'lower_bound': g.lower_bound_.detach().cpu().reshape(-1),
-            'masks': None if self.masks is None else self.masks.cpu()}
+            'masks': None if self.masks is None else self.masks.cpu(),
+            'rel': None if self.rel is None else self.rel.cpu(), 'assign': None if self.assign is None else self.assign.cpu()}
 
 @patch
 def set_extra_state(self:GHMLCLoss, state):
@@ -505,7 +629,7 @@ def set_extra_state(self:GHMLCLoss, state):
     if not state: return
     self.gmm._params, self.gmm._batched = tuple(state['gmm']), False
     self.gmm.lower_bound_ = state['lower_bound'][0]
-    self.masks = state['masks']
+    self.masks, self.rel, self.assign = state['masks'], state.get('rel'), state.get('assign')
 
 # %% ../nbs/03_masking.ipynb #450e43d0
 class AHMLCLoss(_PositivesCurriculum, nn.Module):
@@ -523,16 +647,22 @@ class AHMLCLoss(_PositivesCurriculum, nn.Module):
                  balance:bool=False, # weight anchors by the inverse frequency of their level-h group in the batch
                  detach_input:bool=False, # the heads read z.detach() (no gradient to z through the heads)
                  prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs `set_progress`)
+                 mask_temperature_end:float|None=None, # anneal the mask temperature geometrically to this by the end (needs `set_progress`)
+                 entropy_weight:float=0.0, # weight of the masks' mean normalized entropy over levels (> 0: one level per dimension)
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'AHMLCLoss')
         if int(dim) < 1: raise ValueError(f"AHMLCLoss: dim must be >= 1, got {dim}.")
         if not mask_temperature > 0: raise ValueError(f"AHMLCLoss: mask_temperature must be > 0, got {mask_temperature}.")
+        if mask_temperature_end is not None and not mask_temperature_end > 0:
+            raise ValueError(f"AHMLCLoss: mask_temperature_end must be None or > 0, got {mask_temperature_end}.")
+        if not entropy_weight >= 0: raise ValueError(f"AHMLCLoss: entropy_weight must be >= 0, got {entropy_weight}.")
         if hidden is not None and int(hidden) < 1: raise ValueError(f"AHMLCLoss: hidden must be None or >= 1, got {hidden}.")
         self.dim,self.n_levels,self.temperature,self.base_temperature = int(dim),int(n_levels),temperature,base_temperature
         self.positives,self.path_weight,self.mask_temperature,self.hidden,self.balance = \
             positives,float(path_weight),float(mask_temperature),hidden,balance
         self.detach_input, self.prefix_until, self.progress = detach_input, _check_until(prefix_until, 'AHMLCLoss'), None
+        self.mask_temperature_end, self.entropy_weight = mask_temperature_end, float(entropy_weight)
         self.register_buffer('level_weights', w)
         L, D = self.n_levels, self.dim
         sizes = [D, D] if hidden is None else [D, int(hidden), D]
@@ -550,7 +680,17 @@ class AHMLCLoss(_PositivesCurriculum, nn.Module):
     def extra_repr(self):
         return (f"dim={self.dim}, n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
                 f"path_weight={self.path_weight}, mask_temperature={self.mask_temperature}, hidden={self.hidden}, "
-                f"balance={self.balance}, detach_input={self.detach_input}, prefix_until={self.prefix_until}")
+                f"balance={self.balance}, detach_input={self.detach_input}, prefix_until={self.prefix_until}, "
+                f"mask_temperature_end={self.mask_temperature_end}, entropy_weight={self.entropy_weight}")
+
+    def mask_temperature_now(self) -> float:
+        "The mask temperature of the next step: `mask_temperature`, annealed geometrically to `mask_temperature_end` over training."
+        if self.mask_temperature_end is None: return self.mask_temperature
+        if self.progress is None:
+            raise RuntimeError("AHMLCLoss: mask_temperature_end needs the share of training done; call "
+                               "`loss.set_progress(step / total_steps)` before each step (hmlc_nb's Trainer does).")
+        f = min(max(self.progress, 0.), 1.)
+        return self.mask_temperature * (self.mask_temperature_end / self.mask_temperature) ** f
 
 # %% ../nbs/03_masking.ipynb #8eb99cc1
 @patch
@@ -563,7 +703,7 @@ def attention(self:AHMLCLoss,
     for i, (w, b) in enumerate(zip(self.weights, self.biases)):
         h = torch.einsum('bli,lio->blo', h.expand(-1, self.n_levels, -1), w) + b
         if i < len(self.weights) - 1: h = F.relu(h)
-    return (h / self.mask_temperature).softmax(1)
+    return (h / self.mask_temperature_now()).softmax(1)
 
 @patch
 def forward(self:AHMLCLoss,
@@ -578,14 +718,16 @@ def forward(self:AHMLCLoss,
     A = self.attention(z)                                             # [B, L, D]
     self.masks = A.detach()
     loss, lp, losses = _levels_and_path(self, zf, labels, self.positives_now(), lambda h: zf * A[:, None, h])
+    Af = A.float()
+    ent = -(Af * Af.clamp_min(1e-12).log()).sum(1).mean()                 # mean entropy over levels, nats
+    if self.entropy_weight > 0: loss = loss + self.entropy_weight * ent / math.log(L)
     with torch.no_grad():
         a = self.masks.float()
-        ent = -(a * a.clamp_min(1e-12).log()).sum(1).mean()
         dims = torch.bincount(a.mean(0).argmax(0), minlength=L).float()
-        vals = torch.cat([loss.detach()[None], lp.detach()[None], ent[None], losses.detach().float(),
+        vals = torch.cat([loss.detach()[None], lp.detach()[None], ent.detach()[None], losses.detach().float(),
                           a.mean((0, 2)), dims]).tolist()
     self.last_stats = {'loss': vals[0], 'loss_path': vals[1], 'mask_entropy': vals[2],
-                       'mask_entropy_norm': vals[2] / math.log(L),
+                       'mask_entropy_norm': vals[2] / math.log(L), 'mask_temperature': self.mask_temperature_now(),
                        **{f'loss_{h}': vals[3 + h] for h in range(L)},
                        **{f'share_{h}': vals[3 + L + h] for h in range(L)},
                        **{f'dims_{h}': int(vals[3 + 2 * L + h]) for h in range(L)}}
