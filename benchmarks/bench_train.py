@@ -25,7 +25,9 @@ import torch.nn as nn
 from _timing import CLOCKS, interleaved, medians, header, resolve_clock, time_call
 from hmlc_nb.hierarchy import Hierarchy
 from hmlc_nb.models import create_model
-from hmlc_nb.train import get_config, make_criterion, make_augment, make_optimizer, Trainer
+from hmlc_nb.config import get_config
+from hmlc_nb.augment import make_augment
+from hmlc_nb.train import make_criterion, make_optimizer, Trainer
 
 METHODS = ('supcon', 'hmce', 'ghmlc', 'ahmlc', 'simclr')
 

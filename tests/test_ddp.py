@@ -105,7 +105,7 @@ def test_torchrun_cli_two_processes(tmp_path):
     assert (res['world_size'], res['batch_per_process'], res['epochs'], res['steps']) == (2, 32, 1, 4)
     assert res['linear_acc'] is not None and (out / 'tsne.png').is_file() and (out / 'embeddings.pt').is_file()
     assert not list(out.glob('.*.tmp')) and len(json.loads((out / 'log.json').read_text())) == 1
-    from hmlc_nb.train import list_checkpoints, load_checkpoint
+    from hmlc_nb.checkpoint import list_checkpoints, load_checkpoint
     st = load_checkpoint(list_checkpoints(out)[-1])
     assert st['world_size'] == 2 and len(st['rng_ranks']) == 2 and st['global_step'] == 4
 
@@ -122,7 +122,7 @@ def _tiny_model():
     return ContrastiveModel(_Enc(), ProjectionHead(16, 16, 8))
 
 def _cfg(method, **kw):
-    from hmlc_nb.train import get_config
+    from hmlc_nb.config import get_config
     return get_config('digits', method=method, **(dict(n_train=128, n_test=32, batch_size=32, epochs=2, optimizer='sgd',
                       lr=0.05, warmup_epochs=0.5, augment='none', proj_dim=8, progress=False) | kw))
 
@@ -159,7 +159,8 @@ def _train_worker(rank, port, folder):
     res['resumed'] = _state(_run('ahmlc', Path(folder) / 'resumed', resume=True))
     res['stopped_at'] = stopped
     # a NaN loss on rank 1 only (step 3): every rank stops before that update, with the same checkpoint
-    from hmlc_nb.train import Trainer, NonFiniteLossError, ConfigError, make_criterion
+    from hmlc_nb.config import ConfigError
+    from hmlc_nb.train import Trainer, NonFiniteLossError, make_criterion
     cfg = _cfg('supcon')
     class NaNOnRank1(nn.Module):
         def __init__(self, inner): super().__init__(); self.inner, self.n = inner, 0
@@ -229,7 +230,7 @@ def test_torchrun_sigterm_then_resume(tmp_path):
     """SIGTERM to torchrun (which forwards it to both ranks) mid-run: no deadlock, one checkpoint marked SIGTERM, and
     `--resume` under torchrun ends with the weights of an uninterrupted 2-process run."""
     import signal, time
-    from hmlc_nb.train import list_checkpoints, load_checkpoint
+    from hmlc_nb.checkpoint import list_checkpoints, load_checkpoint
     tiny = ['--n_train', '640', '--n_test', '64', '--batch_size', '64', '--width', '8', '--epochs', '3',
             '--progress', 'false', '--no-eval', '--method', 'ghmlc']
     ref = subprocess.run(_torchrun('--out', tmp_path / 'ref', *tiny), cwd=ROOT, env=ENV, capture_output=True, text=True,
