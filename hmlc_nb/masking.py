@@ -26,7 +26,7 @@ def _as_float(x):
 class _Mixture:
     """What `TorchGMM` and `levels.TorchDPGMM` share: argument checks, data checks, k-means++ seeding and the
     iterate-until-`tol` loop. A subclass gives `_iterate(data, params) -> (bound [S], params)`."""
-    _inits = ('kmeans++', 'random')
+    _inits = ('kmeans++', 'random', 'quantile')
     def _check_args(self, n_components, n_iter, tol, covariance_type, reg_covar, init, name='n_components'):
         "ValueErrors naming the argument, as `{name}` for the number of components."
         if int(n_components) < 1: raise ValueError(f"{name} must be >= 1, got {n_components}.")
@@ -88,7 +88,7 @@ class TorchGMM(_Mixture):
                  tol:float=1e-3, # stop when the mean log-likelihood changes by less than this
                  covariance_type:str='diag', # 'diag' (a variance per component and feature) or 'spherical' (one per component)
                  reg_covar:float=1e-6, # added to every variance to keep it positive
-                 init:str='kmeans++', # initial centres: 'kmeans++' seeding or 'random' data points
+                 init:str='kmeans++', # initial centres: 'kmeans++' seeding, 'random' data points, or 'quantile' (by the first feature)
                  seed:int|None=None, # seed of the initialisation; None draws from torch's global RNG
                  warm_start:bool=False, # start each `fit` from the parameters of the previous one
                 ):
@@ -176,13 +176,17 @@ def _em_step(self:TorchGMM, xu, xx, params):
 
 @patch
 def _init_resp(self:TorchGMM, x):
-    "Hard initial responsibilities [S,N,K] from k-means++ seeding or random data points."
+    "Hard initial responsibilities [S,N,K] from k-means++ seeding, random data points or quantile slices."
     S,N,Fd = x.shape; K = self.n_components
+    if self.init == 'quantile':                                  # equal-count slices along the first feature: no randomness
+        rank = x[..., 0].argsort(-1).argsort(-1)
+        return F.one_hot(rank * K // N, K).to(x.dtype)
     g = self._generator(x.device)
     if self.init == 'random':
         centers = x[torch.arange(S, device=x.device)[:,None], torch.rand(S, N, generator=g, device=x.device).argsort(-1)[:, :K]]
     else: centers = self._kmeanspp(x, K, g)
-    return F.one_hot(torch.cdist(x, centers).argmin(-1), K).to(x.dtype)
+    d = (x[:, :, None] - centers[:, None]).square().sum(-1) if Fd <= 4 else torch.cdist(x, centers)   # few features: no cdist set-up
+    return F.one_hot(d.argmin(-1), K).to(x.dtype)
 
 @patch
 def _iterate(self:TorchGMM, data, params):
@@ -235,7 +239,9 @@ def predict_proba(self:TorchGMM, x):
 @patch
 def predict(self:TorchGMM, x):
     "Most responsible component of each sample: `[N]` (or `[S, N]`)."
-    return self.predict_proba(x).argmax(-1)
+    x3,_ = self._check_x(x)
+    w,m,v = (t.to(device=x3.device, dtype=x3.dtype) for t in self._params)
+    return self._out((self._log_gauss(x3, m, v) + w.log()[:,None]).argmax(-1))      # the argmax needs no normalisation
 
 @patch(as_prop=True)
 def weights_(self:TorchGMM):
@@ -356,6 +362,7 @@ def _assign_levels(rel, z, mode, gmm, match):
     "Level of each dimension `[D]` from relevance `rel` `[D, L]` by `mode` (see `level_masks`); no floor yet."
     L = rel.shape[1]
     if mode == 'normalized': return _normalized_scores(rel).argmax(1)
+    if mode == 'argmax': return rel.argmax(1)
     pts = rel if mode == 'relevance' else F.normalize(_as_float(z), dim=-1).mean((0, 1))[:, None]
     comp = gmm.fit(pts).predict(pts)                                                    # [D]
     if mode == 'relevance': score = gmm.means_
@@ -378,7 +385,7 @@ def level_masks(z:torch.Tensor, # projections `[B, V, D]`
                 gmm:TorchGMM|None=None, # an `L`-component mixture to (re)fit; pass one with `warm_start=True` to track it over steps
                 min_dims:int=4, # every level keeps at least this many dimensions
                 positives:str='label', # relevance groups: 'label' or 'prefix' (see `level_relevance`)
-                mode:str='relevance', # 'relevance': GMM over relevance points; 'values': 1-D GMM over mean values; 'normalized': no GMM
+                mode:str='relevance', # 'relevance': GMM over relevance points; 'values': 1-D GMM over mean values; 'normalized', 'argmax': no GMM
                 corrected:bool=False, # chance-corrected relevance (see `level_relevance`)
                 n_iter:int=10, # EM iterations when `gmm` is None
                 seed:int|None=0, # initialisation seed when `gmm` is None
@@ -389,7 +396,7 @@ def level_masks(z:torch.Tensor, # projections `[B, V, D]`
     "Hard per-level feature masks: each dimension to a level by its level-relevance scores (a GMM, or the largest normalized score)."
     labels = _check_z_labels(z, labels)
     B, V, D = z.shape; L = labels.shape[1]
-    _check_choice('`mode`', mode, ('relevance', 'values', 'normalized')); _check_choice('`match`', match, ('hungarian', 'argmax'))
+    _check_choice('`mode`', mode, ('relevance', 'values', 'normalized', 'argmax')); _check_choice('`match`', match, ('hungarian', 'argmax'))
     _check_min_dims(min_dims, L, D)
     if gmm is None: gmm = TorchGMM(L, n_iter=n_iter, seed=seed)
     elif gmm.n_components != L:
@@ -434,16 +441,15 @@ def _match_per_sample(score):
 
 def sample_masks(z:torch.Tensor, # projections `[B, V, D]`
                  rel:torch.Tensor, # batch relevance `[D, L]` (`level_relevance` / `level_increments`): matching and floor
-                 gmm:TorchGMM|None=None, # an `L`-component mixture (fitted to `B` problems of `D` points in R^1)
+                 gmm:TorchGMM|None=None, # an `L`-component mixture (fitted to `B` problems of `D` points in R^1); None: quantile start
                  min_dims:int=4, # every level keeps at least this many dimensions in every sample
                  match:str='relevance', # components to levels per sample: 'relevance' or 'mean' (largest mean -> level 0)
                  n_iter:int=10, # EM iterations when `gmm` is None
-                 seed:int|None=0, # initialisation seed when `gmm` is None
                 ) -> torch.Tensor: # bool masks `[B, L, D]`: per sample, each dimension in exactly one level
     "Per-sample hard masks: a 1-D GMM with `L` components over each sample's `D` embedding values (Figure 2, literally)."
     B, V, D = z.shape; L = rel.shape[1]
     _check_choice('`match`', match, ('relevance', 'mean')); _check_min_dims(min_dims, L, D)
-    if gmm is None: gmm = TorchGMM(L, n_iter=n_iter, seed=seed)
+    if gmm is None: gmm = TorchGMM(L, n_iter=n_iter, init='quantile')
     with torch.no_grad():
         x = F.normalize(_as_float(z.detach()), dim=-1).mean(1)[..., None]              # [B, D, 1]
         comp = gmm.fit(x).predict(x)                                                    # [B, D]
@@ -532,7 +538,7 @@ class GHMLCLoss(_PositivesCurriculum, nn.Module):
                  min_dims:int=4, # every level keeps at least this many dimensions
                  gmm_iters:int=10, # EM iterations per step (warm-started from the previous step)
                  corrected:bool=False, # chance-corrected relevance scores (see `level_relevance`)
-                 mask_mode:str='relevance', # 'relevance' (GMM over relevance points), 'values', 'normalized' or 'sample' (see below)
+                 mask_mode:str='relevance', # 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax' or 'sample'
                  match:str='hungarian', # components to levels: 'hungarian' or 'argmax' (see `level_masks`)
                  seed:int|None=0, # seed of the GMM's first initialisation
                  prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs `set_progress`)
@@ -547,7 +553,7 @@ class GHMLCLoss(_PositivesCurriculum, nn.Module):
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'GHMLCLoss')
         if mask_positives not in (None, 'label', 'prefix'):
             raise ValueError(f"GHMLCLoss: mask_positives must be None, 'label' or 'prefix', got {mask_positives!r}.")
-        for name, v, opts in (('mask_mode', mask_mode, ('relevance', 'values', 'normalized', 'sample')), ('match', match, ('hungarian', 'argmax')),
+        for name, v, opts in (('mask_mode', mask_mode, ('relevance', 'values', 'normalized', 'argmax', 'sample')), ('match', match, ('hungarian', 'argmax')),
                               ('relevance', relevance, ('eta2', 'increment')), ('sample_match', sample_match, ('relevance', 'mean'))):
             _check_choice(name, v, opts, 'GHMLCLoss: ')
         if min_dims < 0: raise ValueError(f"GHMLCLoss: min_dims must be >= 0, got {min_dims}.")
@@ -561,7 +567,8 @@ class GHMLCLoss(_PositivesCurriculum, nn.Module):
         self.mask_positives, self.relevance, self.sample_match = mask_positives, relevance, sample_match
         self.ema, self.hysteresis, self.min_share = float(ema), float(hysteresis), float(min_share)
         self.register_buffer('level_weights', w)
-        self.gmm = TorchGMM(self.n_levels, n_iter=self.gmm_iters, seed=seed, warm_start=mask_mode != 'sample')
+        self.gmm = (TorchGMM(self.n_levels, n_iter=self.gmm_iters, seed=seed, warm_start=True) if mask_mode != 'sample' else
+                    TorchGMM(self.n_levels, n_iter=self.gmm_iters, init='quantile'))   # per sample: a cold, deterministic start
         self.masks, self.last_stats, self.rel, self.assign = None, {}, None, None   # rel, assign: state for ema / hysteresis
 
     def extra_repr(self):
@@ -616,20 +623,22 @@ def _mask_stats(self:GHMLCLoss) -> dict:
 
 @patch
 def get_extra_state(self:GHMLCLoss):
-    "The GMM's parameters and the last masks, so that a resumed run warm-starts where it stopped."
-    g = self.gmm
-    if g._params is None or self.mask_mode == 'sample': return {}
-    return {'gmm': [t.detach().cpu() for t in g._params], 'lower_bound': g.lower_bound_.detach().cpu().reshape(-1),
-            'masks': None if self.masks is None else self.masks.cpu(),
-            'rel': None if self.rel is None else self.rel.cpu(), 'assign': None if self.assign is None else self.assign.cpu()}
+    "The GMM's parameters, the last masks and the smoothed relevance, so that a resumed run continues where it stopped."
+    g, st = self.gmm, {}
+    if g._params is not None and self.mask_mode != 'sample':
+        st.update(gmm=[t.detach().cpu() for t in g._params], lower_bound=g.lower_bound_.detach().cpu().reshape(-1))
+    for k in ('masks', 'rel', 'assign'):
+        if getattr(self, k) is not None: st[k] = getattr(self, k).cpu()
+    return st
 
 @patch
 def set_extra_state(self:GHMLCLoss, state):
-    "Restore the GMM's warm-start state saved by `get_extra_state` (a resumed run keeps its masks' history)."
+    "Restore the state saved by `get_extra_state` (a resumed run keeps its masks' history)."
     if not state: return
-    self.gmm._params, self.gmm._batched = tuple(state['gmm']), False
-    self.gmm.lower_bound_ = state['lower_bound'][0]
-    self.masks, self.rel, self.assign = state['masks'], state.get('rel'), state.get('assign')
+    if 'gmm' in state:
+        self.gmm._params, self.gmm._batched = tuple(state['gmm']), False
+        self.gmm.lower_bound_ = state['lower_bound'][0]
+    self.masks, self.rel, self.assign = state.get('masks'), state.get('rel'), state.get('assign')
 
 # %% ../nbs/03_masking.ipynb #450e43d0
 class AHMLCLoss(_PositivesCurriculum, nn.Module):
