@@ -137,6 +137,7 @@ def from_paths(cls:Hierarchy, paths, # rows of label paths (names or ints), coar
     lp = torch.unique(torch.tensor(list(zip(*cols)), dtype=torch.long), dim=0)
     return cls(lp, list(names), level_names, shared_labels)
 
+# %% ../nbs/00_hierarchy.ipynb #f2b6fdab
 def _check_names(values, what):
     "ValueError unless every value is a label name: a string or an integer (not None, a float or a bool)."
     import numbers
@@ -186,6 +187,7 @@ def from_parents(cls:Hierarchy, parents, # parent of each fine label: a sequence
     lp = torch.tensor([[c, i] for i, c in enumerate(ids)], dtype=torch.long)
     return cls(lp, [coarse_names, fine_names], level_names)
 
+# %% ../nbs/00_hierarchy.ipynb #16151f15
 @patch(cls_method=True)
 def product(cls:Hierarchy, *levels, # per level: a list of label names, or a number of labels
             level_names=None, # a name per level
@@ -214,6 +216,7 @@ def folder_leaves(root, # the top folder; its sub-folders are the first level
                              f"'{leaves[0][1]}' is {depth}; every leaf folder must sit at the same depth.")
     return sorted(leaves)
 
+# %% ../nbs/00_hierarchy.ipynb #ec6549aa
 @patch(cls_method=True)
 def from_folders(cls:Hierarchy, root, # the top folder; nested folders are the levels
                  level_names=None, # a name per level
@@ -239,6 +242,7 @@ def paths(self:Hierarchy, fine, # leaf ids (for a tree: fine labels), any shape
         raise ValueError(f"`fine` holds label ids outside the tree (valid: 0..{self.n_leaves - 1}, got {fine.min().item()}..{fine.max().item()}).")
     return self.leaf_paths.to(fine.device)[fine]
 
+# %% ../nbs/00_hierarchy.ipynb #06712c88
 @patch
 def check_paths(self:Hierarchy, paths, # label paths `[N, L]`
                 name='labels', # the argument's name, for the error message
@@ -258,6 +262,7 @@ def check_paths(self:Hierarchy, paths, # label paths `[N, L]`
                              f"({' / '.join(self.names[h][i] for h, i in enumerate(bad))}); check the labels of each level.")
     return p
 
+# %% ../nbs/00_hierarchy.ipynb #266ba333
 @patch
 def leaf_ids(self:Hierarchy, paths, # label paths `[N, L]`
             ) -> torch.Tensor: # leaf id of each path `[N]`
@@ -266,6 +271,7 @@ def leaf_ids(self:Hierarchy, paths, # label paths `[N, L]`
     pos, _ = _leaf_index(self, p)
     return self._order.to(p.device)[pos]
 
+# %% ../nbs/00_hierarchy.ipynb #c49dfc0c
 @patch
 def node_ids(self:Hierarchy, paths, # label paths `[N, L]`
             ) -> torch.Tensor: # node ids `[N, L]`: id of the prefix up to each level, consistent across batches
@@ -287,6 +293,7 @@ def tree_distance(self:Hierarchy, a, # label paths `[..., L]` of the tree
     for x, n in ((a, 'a'), (b, 'b')): self.check_paths(x.reshape(-1, x.shape[-1]) if x.ndim else x, n)
     return tree_distance(a, b)
 
+# %% ../nbs/00_hierarchy.ipynb #e9a6e2ab
 @patch
 def level_counts(self:Hierarchy, paths, # label paths `[N, L]`
                 ) -> list: # one LongTensor per level with the count of each label
@@ -300,6 +307,7 @@ def as_dict(self:Hierarchy) -> dict:
     "Plain-data form (JSON-safe) of the hierarchy."
     return dict(leaf_paths=self.leaf_paths.tolist(), names=self.names, level_names=self.level_names, shared_labels=self.shared_labels)
 
+# %% ../nbs/00_hierarchy.ipynb #ee1e6456
 @patch(cls_method=True)
 def from_dict(cls:Hierarchy, d: dict) -> Hierarchy:
     "Rebuild a hierarchy from `as_dict`; a ValueError names what is wrong with `d`."

@@ -179,6 +179,7 @@ def fit(self:TorchDPGMM,
     self._post, self.lower_bound_ = p, float(lb)
     return self
 
+# %% ../nbs/08_levels.ipynb #87c98cdc
 @patch
 def _iterate(self:TorchDPGMM, data, p):
     "One variational iteration for `_Mixture._loop`: E-step, M-step, and the lower bound (float64 `[1]`)."
@@ -194,11 +195,13 @@ def predict_proba(self:TorchDPGMM, x:torch.Tensor) -> torch.Tensor:
     x = self._check_x(x)
     return self._e_step(x, {k: v.to(device=x.device, dtype=x.dtype) for k, v in self._post.items()})[1].exp()
 
+# %% ../nbs/08_levels.ipynb #eb39a4c2
 @patch
 def predict(self:TorchDPGMM, x:torch.Tensor) -> torch.Tensor:
     "Most responsible component `[N]` for each row of `x`."
     return self.predict_proba(x).argmax(-1)
 
+# %% ../nbs/08_levels.ipynb #41c0ce17
 @patch
 def fit_predict(self:TorchDPGMM, x:torch.Tensor) -> torch.Tensor: return self.fit(x).predict(x)
 
@@ -335,6 +338,7 @@ def get_extra_state(self:DPGHMLCLoss):
     return {'dp': {k: v.detach().cpu() for k, v in p.items()}, 'steps': self.steps,
             'masks': None if self.masks is None else self.masks.cpu()}
 
+# %% ../nbs/08_levels.ipynb #a2ccda0f
 @patch
 def set_extra_state(self:DPGHMLCLoss, state):
     if not state: return

@@ -212,6 +212,7 @@ def fit(self:TorchGMM, x):
     self.lower_bound_ = lb if batched else lb[0]
     return self
 
+# %% ../nbs/03_masking.ipynb #97b0104c
 @patch
 def _out(self:TorchGMM, t): return t if self._batched else t[0]
 
@@ -223,11 +224,13 @@ def score_samples(self:TorchGMM, x):
     w,m,v = (t.to(device=x3.device, dtype=x3.dtype) for t in self._params)
     return self._out((self._log_gauss(x3, m, v) + w.log()[:,None]).logsumexp(-1))
 
+# %% ../nbs/03_masking.ipynb #8d255d6a
 @patch
 def score(self:TorchGMM, x):
     "Mean log-likelihood per sample, as scikit-learn's `GaussianMixture.score` (`[S]` when batched)."
     return self.score_samples(x).mean(-1)
 
+# %% ../nbs/03_masking.ipynb #53a5f890
 @patch
 @torch.no_grad()
 def predict_proba(self:TorchGMM, x):
@@ -236,6 +239,7 @@ def predict_proba(self:TorchGMM, x):
     params = tuple(t.to(device=x3.device, dtype=x3.dtype) for t in self._params)
     return self._out(self._e_step(x3, params)[1].exp())
 
+# %% ../nbs/03_masking.ipynb #91b25e5e
 @patch
 def predict(self:TorchGMM, x):
     "Most responsible component of each sample: `[N]` (or `[S, N]`)."
@@ -243,16 +247,19 @@ def predict(self:TorchGMM, x):
     w,m,v = (t.to(device=x3.device, dtype=x3.dtype) for t in self._params)
     return self._out((self._log_gauss(x3, m, v) + w.log()[:,None]).argmax(-1))      # the argmax needs no normalisation
 
+# %% ../nbs/03_masking.ipynb #0099513b
 @patch(as_prop=True)
 def weights_(self:TorchGMM):
     "Mixture weights `[K]` (`[S, K]` when batched)."
     return self._out(self._params[0])
 
+# %% ../nbs/03_masking.ipynb #dd8f5302
 @patch(as_prop=True)
 def means_(self:TorchGMM):
     "Component means `[K, F]` (`[S, K, F]` when batched)."
     return self._out(self._params[1])
 
+# %% ../nbs/03_masking.ipynb #eb11e7b9
 @patch(as_prop=True)
 def covariances_(self:TorchGMM):
     "Variances: `[K, F]` for 'diag', `[K]` for 'spherical' (with a leading `S` when batched)."
@@ -597,6 +604,7 @@ def forward(self:GHMLCLoss,
                        **{f'dims_{h}': (int(v) if masks.ndim == 2 else v) for h, v in enumerate(vals[2 + L:])}, **self._mask_stats()}
     return loss
 
+# %% ../nbs/03_masking.ipynb #e958cd6e
 @patch
 def _make_masks(self:GHMLCLoss, z, labels, pos):
     "This step's hard masks `[L, D]` (`[B, L, D]` with mask_mode='sample') from the detached `z` (subclasses change only this and `_mask_stats`)."
@@ -631,6 +639,7 @@ def get_extra_state(self:GHMLCLoss):
         if getattr(self, k) is not None: st[k] = getattr(self, k).cpu()
     return st
 
+# %% ../nbs/03_masking.ipynb #78b717bb
 @patch
 def set_extra_state(self:GHMLCLoss, state):
     "Restore the state saved by `get_extra_state` (a resumed run keeps its masks' history)."
@@ -714,6 +723,7 @@ def attention(self:AHMLCLoss,
         if i < len(self.weights) - 1: h = F.relu(h)
     return (h / self.mask_temperature_now()).softmax(1)
 
+# %% ../nbs/03_masking.ipynb #42a1c3b4
 @patch
 def forward(self:AHMLCLoss,
             z:torch.Tensor, # raw projections `[B, V, D]` (normalized here, after masking)
