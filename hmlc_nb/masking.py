@@ -26,7 +26,7 @@ def _as_float(x):
 class _Mixture:
     """What `TorchGMM` and `levels.TorchDPGMM` share: argument checks, data checks, k-means++ seeding and the
     iterate-until-`tol` loop. A subclass gives `_iterate(data, params) -> (bound [S], params)`."""
-    _inits = ('kmeans++', 'random', 'quantile')
+    _inits = ('kmeans++', 'random', 'spread')
     def _check_args(self, n_components, n_iter, tol, covariance_type, reg_covar, init, name='n_components'):
         "ValueErrors naming the argument, as `{name}` for the number of components."
         if int(n_components) < 1: raise ValueError(f"{name} must be >= 1, got {n_components}.")
@@ -88,7 +88,7 @@ class TorchGMM(_Mixture):
                  tol:float=1e-3, # stop when the mean log-likelihood changes by less than this
                  covariance_type:str='diag', # 'diag' (a variance per component and feature) or 'spherical' (one per component)
                  reg_covar:float=1e-6, # added to every variance to keep it positive
-                 init:str='kmeans++', # initial centres: 'kmeans++' seeding, 'random' data points, or 'quantile' (by the first feature)
+                 init:str='kmeans++', # initial centres: 'kmeans++' seeding, 'random' data points, or 'spread' (even over the first feature's range)
                  seed:int|None=None, # seed of the initialisation; None draws from torch's global RNG
                  warm_start:bool=False, # start each `fit` from the parameters of the previous one
                 ):
@@ -176,11 +176,11 @@ def _em_step(self:TorchGMM, xu, xx, params):
 
 @patch
 def _init_resp(self:TorchGMM, x):
-    "Hard initial responsibilities [S,N,K] from k-means++ seeding, random data points or quantile slices."
+    "Hard initial responsibilities [S,N,K] from k-means++ seeding, random data points or even bins ('spread')."
     S,N,Fd = x.shape; K = self.n_components
-    if self.init == 'quantile':                                  # equal-count slices along the first feature: no randomness
-        rank = x[..., 0].argsort(-1).argsort(-1)
-        return F.one_hot(rank * K // N, K).to(x.dtype)
+    if self.init == 'spread':                                    # K equal-width bins of the first feature: no randomness
+        x0 = x[..., 0]; lo, hi = x0.amin(-1, keepdim=True), x0.amax(-1, keepdim=True)
+        return F.one_hot(((x0 - lo) / (hi - lo).clamp_min(1e-12) * K).long().clamp_(0, K - 1), K).to(x.dtype)
     g = self._generator(x.device)
     if self.init == 'random':
         centers = x[torch.arange(S, device=x.device)[:,None], torch.rand(S, N, generator=g, device=x.device).argsort(-1)[:, :K]]
@@ -448,7 +448,7 @@ def _match_per_sample(score):
 
 def sample_masks(z:torch.Tensor, # projections `[B, V, D]`
                  rel:torch.Tensor, # batch relevance `[D, L]` (`level_relevance` / `level_increments`): matching and floor
-                 gmm:TorchGMM|None=None, # an `L`-component mixture (fitted to `B` problems of `D` points in R^1); None: quantile start
+                 gmm:TorchGMM|None=None, # an `L`-component mixture (fitted to `B` problems of `D` points in R^1); None: a 'spread' start
                  min_dims:int=4, # every level keeps at least this many dimensions in every sample
                  match:str='relevance', # components to levels per sample: 'relevance' or 'mean' (largest mean -> level 0)
                  n_iter:int=10, # EM iterations when `gmm` is None
@@ -456,7 +456,7 @@ def sample_masks(z:torch.Tensor, # projections `[B, V, D]`
     "Per-sample hard masks: a 1-D GMM with `L` components over each sample's `D` embedding values (Figure 2, literally)."
     B, V, D = z.shape; L = rel.shape[1]
     _check_choice('`match`', match, ('relevance', 'mean')); _check_min_dims(min_dims, L, D)
-    if gmm is None: gmm = TorchGMM(L, n_iter=n_iter, init='quantile')
+    if gmm is None: gmm = TorchGMM(L, n_iter=n_iter, init='spread')
     with torch.no_grad():
         x = F.normalize(_as_float(z.detach()), dim=-1).mean(1)[..., None]              # [B, D, 1]
         comp = gmm.fit(x).predict(x)                                                    # [B, D]
@@ -575,7 +575,7 @@ class GHMLCLoss(_PositivesCurriculum, nn.Module):
         self.ema, self.hysteresis, self.min_share = float(ema), float(hysteresis), float(min_share)
         self.register_buffer('level_weights', w)
         self.gmm = (TorchGMM(self.n_levels, n_iter=self.gmm_iters, seed=seed, warm_start=True) if mask_mode != 'sample' else
-                    TorchGMM(self.n_levels, n_iter=self.gmm_iters, init='quantile'))   # per sample: a cold, deterministic start
+                    TorchGMM(self.n_levels, n_iter=self.gmm_iters, init='spread'))   # per sample: a cold, deterministic start
         self.masks, self.last_stats, self.rel, self.assign = None, {}, None, None   # rel, assign: state for ema / hysteresis
 
     def extra_repr(self):
