@@ -14,7 +14,7 @@ from .train import Trainer, TrainingInterrupted, NonFiniteLossError
 from .distributed import is_dist, cleanup_distributed
 
 # %% auto #0
-__all__ = ['add_config_options', 'config_from_args', 'run_training', 'auto_threads', 'train_main', 'compare_table',
+__all__ = ['add_config_options', 'config_from_args', 'run_training', 'auto_threads', 'compare_table', 'train_main',
            'compare_main', 'main']
 
 # %% ../nbs/07_cli.ipynb #1391429a
@@ -71,11 +71,19 @@ def config_from_args(ns:argparse.Namespace, # parsed options (`--preset` and con
     overrides = {k[4:]: v for k, v in vars(ns).items() if k.startswith('cfg_')}
     if base is not None:
         names = {f.name for f in fields(TrainConfig)}
+        base = {'val_frac': 0.0, **base}  # a run from before the validation split trained on all of its data
         return check_config(TrainConfig(**{k: v for k, v in base.items() if k in names}).replace(**overrides))
     return get_config(ns.preset, **overrides)
 
 # %% ../nbs/07_cli.ipynb #a42ee868
 def _log_to_stderr(*a): print(*a, file=sys.stderr, flush=True)
+
+# %% ../nbs/07_cli.ipynb #8fb97409
+def _headline(m:dict) -> dict:
+    "The quick-look numbers of an `evaluate_model` result (the top-level keys of `results.json`)."
+    enc, proj = m.get('encoder', {}), m.get('projection', {})
+    return dict(linear_acc=enc.get('linear'), path_acc=enc.get('linear_path'), knn_acc=enc.get('knn'),
+                silhouette=proj.get('silhouette'), embedding_variance=proj.get('variance'))
 
 # %% ../nbs/07_cli.ipynb #e25c4bb1
 def run_training(cfg:TrainConfig, # the run's settings
@@ -110,6 +118,7 @@ def run_training(cfg:TrainConfig, # the run's settings
                seconds=round(tr.elapsed, 2), train_wall_seconds=round(train_wall, 2), device=str(tr.device),
                device_name=torch.cuda.get_device_name(tr.device) if tr.device.type == 'cuda' else 'cpu',
                final_loss=tr.history[-1]['loss'] if tr.history else None, n_train=len(tr.train_ds),
+               n_val=len(tr.val_ds) if tr.val_ds is not None else 0,
                n_test=len(tr.test_ds), threads=threads if threads is not None else torch.get_num_threads(),
                thread_changes=gov[0].changes if gov else 0, config=asdict(cfg),
                checkpoint=str(tr.checkpoint) if tr.checkpoint else None)
@@ -122,11 +131,11 @@ def run_training(cfg:TrainConfig, # the run's settings
     kw.setdefault('seed', cfg.seed)
     m, trd, ted = ev.evaluate_model(tr.model, tr.train_ds, tr.test_ds, tr.hierarchy, device=tr.device,
                                     return_features=True, **kw)
-    res.update(m)
-    enc, proj, names = m.get('encoder', {}), m.get('projection', {}), res['level_names']
-    res.update(linear_acc=enc.get('linear'), path_acc=enc.get('linear_path'), knn_acc=enc.get('knn'),
-               silhouette=proj.get('silhouette'), embedding_variance=proj.get('variance'),
-               eval_seconds=round(time.time() - t1, 2))
+    res.update(m); res.update(_headline(m))
+    if tr.val_ds is not None:  # probes trained on the rest of the training data, scored on the validation share
+        mv = ev.evaluate_model(tr.model, tr.train_ds, tr.val_ds, tr.hierarchy, device=tr.device, **kw)
+        res['val'] = dict(mv, **_headline(mv))
+    res['eval_seconds'], names = round(time.time() - t1, 2), res['level_names']
     feats, z, paths = ted
     torch.save(dict(z=z.cpu(), paths=paths.cpu(), level_names=names), out / 'embeddings.pt.tmp')
     os.replace(out / 'embeddings.pt.tmp', out / 'embeddings.pt')
@@ -150,6 +159,8 @@ def _common_options(p):
     p.add_argument('--probe-epochs', '--probe_epochs', type=int, default=None, help="linear-probe epochs (default: evaluate's)")
     p.add_argument('--tsne-points', '--tsne_points', type=int, default=1000, help="samples in the t-SNE figure")
     p.add_argument('--no-eval', '--no_eval', action='store_true', help="train only: no evaluation, results or figures")
+    p.add_argument('--table', choices=('main', 'all', 'linear', 'val'), default='main',
+                   help="printed table: columns 'main', 'all' or 'linear' (test set); 'val': main columns on test and validation")
     p.add_argument('--threads', type=int, default=0,
                    help="CPU threads for torch and scikit-learn; 0 (default): OMP_NUM_THREADS if set, else all cores "
                         "when the machine is idle and fewer when other processes keep cores busy")
@@ -238,6 +249,24 @@ def _run_guarded(fn, prog):
     except (ValueError, FileExistsError, FileNotFoundError) as e:
         print(f"{prog}: error: {e}" if r == 0 else f"{prog} [rank {r}]: error: {e}", file=sys.stderr); return 2
 
+# %% ../nbs/07_cli.ipynb #fd2d5bbe
+def compare_table(runs:list, # run results (dicts with 'method', 'seed' and metrics)
+                  which:str='main', # column set of `format_table`: 'main', 'all' or 'linear'; 'val': 'main' on test, then on validation
+                  baseline:str='hmce', # paired differences against this method (with several seeds)
+                 ) -> str:
+    "The comparison table: mean ± std per method, and paired differences to `baseline` when there are several seeds."
+    from hmlc_nb.evaluate import format_table, paired_differences
+    if which == 'val':
+        val = [{**r, **r['val']} for r in runs if r.get('val')]
+        return ("test\n" + compare_table(runs, 'main', baseline) + "\n\nvalidation (probes trained on the rest of the training data)\n"
+                + (compare_table(val, 'main', baseline) if val else "none: the runs had val_frac=0"))
+    text = format_table(runs, which=which)
+    seeds = sorted({r.get('seed') for r in runs})
+    if len(seeds) > 1 and any(r['method'] == baseline for r in runs) and len({r['method'] for r in runs}) > 1:
+        text += f"\n\npaired difference to {baseline} (per seed, then mean ± std over {len(seeds)} seeds)\n"
+        text += format_table(paired_differences(runs, baseline), which=which)
+    return text
+
 # %% ../nbs/07_cli.ipynb #b9e75374
 def train_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
               ) -> int: # exit code
@@ -263,8 +292,7 @@ def train_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
         if res is None: return 0  # a DDP rank other than 0: rank 0 reports
         if a.no_eval: print(f"hmlc_train: trained {cfg.method} for {res['epochs']} epochs in {res['seconds']:.0f} s -> {a.out}")
         else:
-            from hmlc_nb.evaluate import format_table
-            print(format_table([res], which='main'))
+            print(compare_table([res], a.table))
             print(f"\nhmlc_train: {cfg.method}, {res['epochs']} epochs, {res['seconds']:.0f} s training, "
                   f"{res['wall_seconds']:.0f} s in all, on {res['device']} -> {a.out}/results.json")
         return 0
@@ -276,20 +304,6 @@ def _parse_list(s, conv=str):
     if not out: raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {s!r}")
     return out
 
-# %% ../nbs/07_cli.ipynb #fd2d5bbe
-def compare_table(runs:list, # run results (dicts with 'method', 'seed' and metrics)
-                  which:str='main', # column set of `format_table`: 'main', 'all' or 'linear'
-                  baseline:str='hmce', # paired differences against this method (with several seeds)
-                 ) -> str:
-    "The comparison table: mean ± std per method, and paired differences to `baseline` when there are several seeds."
-    from hmlc_nb.evaluate import format_table, paired_differences
-    text = format_table(runs, which=which)
-    seeds = sorted({r.get('seed') for r in runs})
-    if len(seeds) > 1 and any(r['method'] == baseline for r in runs) and len({r['method'] for r in runs}) > 1:
-        text += f"\n\npaired difference to {baseline} (per seed, then mean ± std over {len(seeds)} seeds)\n"
-        text += format_table(paired_differences(runs, baseline), which=which)
-    return text
-
 # %% ../nbs/07_cli.ipynb #5dece847
 def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
                 ) -> int: # exit code
@@ -300,7 +314,6 @@ def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
                    help="comma-separated methods (default supcon,hmce,ghmlc,ahmlc)")
     p.add_argument('--seeds', type=lambda s: _parse_list(s, int), default=None,
                    help="comma-separated seeds (default: the config's seed)")
-    p.add_argument('--table', choices=('main', 'all', 'linear'), default='main', help="columns of the printed table")
     add_config_options(p, skip=('method',))
     a = p.parse_args(argv)
     bad = [m for m in a.methods if m not in METHOD_REGISTRY]

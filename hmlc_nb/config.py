@@ -37,7 +37,8 @@ class TrainConfig:
     img_size:int=32 # image side in pixels
     n_points:int=1024 # points per cloud (ModelNet40)
     n_views:int=2 # augmented views per sample
-    data_seed:int=0 # seed of the generated data (digits composition), fixed across training seeds
+    data_seed:int=0 # seed of the generated data (digits composition) and of the validation split, fixed across training seeds
+    val_frac:float=0.1 # share of the training data held out for validation (stratified by leaf path); 0: none
     sub_size:int|None=None # hierarchical digits/MNIST: side of the small digit (default: the dataset's)
     augment:str='crop' # image augmentation: 'crop' (SupCon's random resized crop, flip, colour), 'shift' (translation only), 'none'
     crop_min:float=0.2 # 'crop': smallest crop area (share of the image) of the random resized crop
@@ -267,6 +268,8 @@ def check_config(cfg:TrainConfig, # the settings to check
     if cfg.base_temperature is not None and not cfg.base_temperature > 0: _fail('base_temperature', cfg.base_temperature, "must be None or > 0")
     if cfg.path_weight is not None and not cfg.path_weight >= 0: _fail('path_weight', cfg.path_weight, "must be None or >= 0")
     if not 0 <= cfg.prefix_until <= 1: _fail('prefix_until', cfg.prefix_until, "must be in [0, 1]")
+    if not isinstance(cfg.val_frac, (int, float)) or not 0 <= cfg.val_frac < 1:
+        _fail('val_frac', cfg.val_frac, "must be a number in [0, 1) (0: no validation split)")
     if not 0 < cfg.crop_min <= 1: _fail('crop_min', cfg.crop_min, "must be in (0, 1]")
     if not 0 <= cfg.hflip <= 1: _fail('hflip', cfg.hflip, "must be in [0, 1]")
     if cfg.sub_size is not None and not (1 <= cfg.sub_size <= cfg.img_size): _fail('sub_size', cfg.sub_size, f"must be None or in 1..img_size ({cfg.img_size})")

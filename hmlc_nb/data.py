@@ -15,8 +15,8 @@ from .hierarchy import Hierarchy, folder_leaves
 # %% auto #0
 __all__ = ['MODELNET40_COARSE', 'IMG_EXTENSIONS', 'plan_composition', 'compose_hierarchical', 'digits_hierarchy',
            'HierarchicalDigits', 'ChecksumError', 'fetch_verified', 'extract_verified', 'prepare_mnist',
-           'HierarchicalMNIST', 'CIFAR100Hierarchical', 'ModelNet40', 'HierarchicalImageFolder', 'make_datasets',
-           'is_tensor_dataset']
+           'HierarchicalMNIST', 'CIFAR100Hierarchical', 'ModelNet40', 'HierarchicalImageFolder', 'val_split',
+           'SplitDataset', 'make_datasets', 'is_tensor_dataset']
 
 # %% ../nbs/01_data.ipynb #ca2372c5
 def _resize(x, size):
@@ -547,11 +547,9 @@ def _subset(ds, n):
     sub.hierarchy = ds.hierarchy
     return sub
 
-# %% ../nbs/01_data.ipynb #287d9b42
-def make_datasets(cfg, # a `TrainConfig` (or any object with its fields): dataset, sizes, data_root, data_seed
-                  transform=None, # transform of the *training* set (e.g. `MultiView(...)`); None: plain tensors
-                 ) -> tuple: # `(train, test)` datasets, each with `.hierarchy`
-    "The train and test datasets of `cfg` (the test set never has an augmentation)."
+# %% ../nbs/01_data.ipynb #2a3f5ebd
+def _train_test(cfg, transform=None):
+    "The whole train and test datasets of `cfg` (before any validation split)."
     if cfg.dataset == 'digits':
         cls = HierarchicalDigits
         return cls(transform=transform, **_digits_kw(cfg, True)), cls(**_digits_kw(cfg, False))
@@ -566,6 +564,59 @@ def make_datasets(cfg, # a `TrainConfig` (or any object with its fields): datase
     cls = ModelNet40  # no verified download: the files must be in `data_root` (its error says how)
     return (_subset(cls(cfg.data_root, train=True, num_points=cfg.n_points, transform=transform), cfg.n_train),
             _subset(cls(cfg.data_root, train=False, num_points=cfg.n_points), cfg.n_test))
+
+# %% ../nbs/01_data.ipynb #d6057b97
+def val_split(paths:torch.Tensor, # label paths `[N, L]` of the training data
+              frac:float, # share of every leaf path's samples that goes to validation (0: none)
+              seed:int=0, # seed of the draw
+             ) -> tuple: # `(train_idx, val_idx)`: sorted LongTensors, disjoint, together `range(N)`
+    "A seeded validation split stratified by leaf path: each path gives `frac` of its samples (largest remainders)."
+    if not 0 <= frac < 1: raise ValueError(f"`frac` (val_frac) must be in [0, 1), got {frac!r}.")
+    paths, g = torch.as_tensor(paths), torch.Generator().manual_seed(int(seed))
+    is_val = torch.zeros(len(paths), dtype=torch.bool)
+    if not len(paths) or not frac: return (~is_val).nonzero().squeeze(1), is_val.nonzero().squeeze(1)
+    order = torch.randperm(len(paths), generator=g)
+    leaf = torch.unique(paths, dim=0, return_inverse=True)[1][order]  # leaf of each sample, in the drawn order
+    q = frac * torch.bincount(leaf).double()
+    k = q.floor().long()  # then one more for the leaves with the largest remainders, ties in a seeded order
+    extra = int(round(frac * len(paths))) - int(k.sum())
+    k[torch.argsort(q - k + 1e-6 * torch.rand(len(k), generator=g, dtype=torch.double), descending=True)[:max(extra, 0)]] += 1
+    for c in range(len(k)): is_val[order[leaf == c][:int(k[c])]] = True
+    return (~is_val).nonzero().squeeze(1), is_val.nonzero().squeeze(1)
+
+# %% ../nbs/01_data.ipynb #911d33d8
+class SplitDataset(torch.utils.data.Dataset):
+    "The samples `indices` of `ds`, with its `.hierarchy`, its `.targets` and (for the fast path) its uint8 `.data`."
+    def __init__(self,
+                 ds, # a dataset with `.hierarchy` and label paths `.targets` (or a `Subset` of one)
+                 indices, # the samples to keep, in this order
+                ):
+        self.dataset, self.indices, self.hierarchy = ds, torch.as_tensor(indices, dtype=torch.long), ds.hierarchy
+        self.targets = _targets_of(ds)[self.indices]
+        if is_tensor_dataset(ds): self.data = ds.data[self.indices]
+    def __len__(self): return len(self.indices)
+    def __getitem__(self, i): return self.dataset[int(self.indices[i])]
+
+# %% ../nbs/01_data.ipynb #8fb44f9e
+def _targets_of(ds) -> torch.Tensor:
+    "The label paths `[N, L]` of `ds` (its `.targets`, or its base's for a `Subset`), without loading samples."
+    if isinstance(ds, torch.utils.data.Subset): return _targets_of(ds.dataset)[torch.as_tensor(ds.indices, dtype=torch.long)]
+    t = getattr(ds, 'targets', None)
+    if not isinstance(t, torch.Tensor) or t.ndim != 2: raise ValueError(f"{type(ds).__name__} has no label paths `.targets` [N, L]; val_frac needs them (or val_frac=0).")
+    return t
+
+# %% ../nbs/01_data.ipynb #ef75ecc0
+def make_datasets(cfg, # a `TrainConfig` (or any object with its fields): dataset, sizes, data_root, data_seed, val_frac
+                  transform=None, # transform of the *training* set (e.g. `MultiView(...)`); None: plain tensors
+                  with_val:bool=False, # also return the validation set (None when `val_frac` is 0)
+                 ) -> tuple: # `(train, test)`, or `(train, val, test)` with `with_val`; each with `.hierarchy`
+    "The train (without its validation share) and test datasets of `cfg`; the test set never has an augmentation."
+    train, test = _train_test(cfg, transform)
+    val, frac = None, getattr(cfg, 'val_frac', 0.0)
+    if frac:
+        ti, vi = val_split(_targets_of(train), frac, cfg.data_seed)
+        train, val = SplitDataset(train, ti), SplitDataset(train, vi)
+    return (train, val, test) if with_val else (train, test)
 
 # %% ../nbs/01_data.ipynb #2a38f174
 def is_tensor_dataset(ds) -> bool:

@@ -117,7 +117,7 @@ class Trainer:
                  out=None, # run folder for config, logs and checkpoints; None: write nothing
                  resume:bool=False, # continue the run in `out` from its newest good checkpoint
                  overwrite:bool=False, # replace the run in `out`
-                 data:tuple|None=None, # `(train, test)` datasets instead of `make_datasets(cfg)` (each with `.hierarchy`)
+                 data:tuple|None=None, # `(train, test)` datasets instead of `make_datasets(cfg)` (each with `.hierarchy`; no `val_ds`)
                  criterion:nn.Module|None=None, # a loss module `f(feats, z, paths)` instead of `make_criterion`
                  model:nn.Module|None=None, # a model `x [B,V,...] -> (feats [B,V,F], z [B,V,D])` instead of `create_model`
                  callbacks:list=(), # functions `cb(trainer, event)`, event 'step' or 'epoch'
@@ -132,7 +132,8 @@ class Trainer:
         self.out = None if out is None else _on_main(lambda: prepare_out(out, resume, overwrite))
         self.callbacks, self.log, self._stop, self.checkpoint = list(callbacks), log if rank == 0 else (lambda *a, **k: None), None, None
         seed_everything(cfg.seed)
-        self.train_ds, self.test_ds = data if data is not None else _main_first(lambda: make_datasets(cfg))
+        self.train_ds, self.val_ds, self.test_ds = ((data[0], None, data[1]) if data is not None else
+                                                    _main_first(lambda: make_datasets(cfg, with_val=True)))
         self.hierarchy = self.train_ds.hierarchy
         image = cfg.encoder != 'pointnet'
         if cfg.fast_path and image and is_tensor_dataset(self.train_ds):
@@ -158,9 +159,8 @@ class Trainer:
         self.fwd = torch.compile(self.model) if cfg.compile else self.model
         self._bufs = list(self.model.buffers())  # batch-norm statistics: restored if a step's loss is not finite
         self._buf_snap = [b.detach().clone() for b in self._bufs]
-        self.epoch = self.step_in_epoch = self.global_step = 0
+        self.epoch = self.step_in_epoch = self.global_step = 0; self.resumed_from = self.ddp = None
         self.history, self.elapsed, self._ep = [], 0.0, dict(loss_sum=0.0, steps=0, seconds=0.0, images=0)
-        self.resumed_from, self.ddp = None, None
         if rank > 0: seed_everything(_rank_seed(cfg.seed, rank))  # each rank its own augmentations
         if resume and self.out is not None: self._load_latest()
         if world > 1:
@@ -187,7 +187,7 @@ def _load_latest(self:Trainer):
     path = _on_main(newest)
     st = found.get('st') if self.rank == 0 or path is None else load_checkpoint(path)
     if st is None: return self.log(f"No checkpoint in '{self.out}': starting a new run.")
-    old = st['config']
+    old = {'val_frac': 0.0, **st['config']}  # runs from before the validation split trained on all of it
     for k, v in asdict(self.cfg).items():
         if k not in RESUME_MAY_CHANGE and k in old and old[k] != v:
             raise ConfigError(f"Cannot resume '{self.out}': `{k}` is {v!r} but the run was trained with {old[k]!r}. "

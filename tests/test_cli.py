@@ -1,7 +1,7 @@
 """Whole-process tests of the command line: a 1-epoch `hmlc_train`, exact resume after SIGTERM and after kill -9,
 a corrupted checkpoint that falls back to the previous one, and a run folder that is never overwritten.
 
-Every run is tiny (640 digits, batch 64, width 8: 10 steps per epoch) and single-threaded, so that two runs of the
+Every run is tiny (640 digits, no validation split, batch 64, width 8: 10 steps per epoch) and single-threaded, so that two runs of the
 same config are bit-identical on CPU; every process has a time limit.
 """
 import json, os, shutil, signal, subprocess, sys, time
@@ -13,7 +13,7 @@ from hmlc_nb.checkpoint import list_checkpoints, load_checkpoint
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', MPLBACKEND='Agg', PYTHONUNBUFFERED='1')
 TINY = ['--n_train', '640', '--n_test', '256', '--batch_size', '64', '--width', '8', '--progress', 'false',
-        '--method', 'ghmlc', '--epochs', '4']
+        '--method', 'ghmlc', '--epochs', '4', '--val_frac', '0']
 
 def cli(*args):
     return [sys.executable, '-m', 'hmlc_nb.cli', *map(str, args)]
@@ -74,7 +74,7 @@ def test_train_one_epoch_cli(tmp_path):
     out = tmp_path / 'one'
     r = run('train', '--out', out, '--preset', 'digits', '--method', 'hmce', '--epochs', '1', '--n_train', '512',
             '--n_test', '256', '--batch_size', '128', '--width', '8', '--progress', 'false', '--probe-epochs', '5',
-            '--tsne-points', '100', timeout=140)
+            '--tsne-points', '100', '--table', 'val', timeout=140)
     assert r.returncode == 0, r.stderr
     res = json.loads((out / 'results.json').read_text())
     assert res['method'] == 'hmce' and res['preset'] == 'digits' and res['epochs'] == 1 and res['device'] == 'cpu'
@@ -83,8 +83,13 @@ def test_train_one_epoch_cli(tmp_path):
     assert 0 <= res['path_acc'] <= 1 and res['embedding_variance'] > 0 and res['seconds'] > 0
     assert 'encoder' in res and 'projection' in res
     assert (out / 'tsne.png').stat().st_size > 0 and (out / 'log.csv').exists()
-    assert [p.name for p in list_checkpoints(out)] == ['ckpt_s00000004_e0001.pt']
-    assert 'lin category' in r.stdout  # the printed table
+    # the default validation split: 10% of the 512 training digits, stratified by leaf; 461 train in 3 steps of 128
+    assert (res['n_train'], res['n_val'], res['config']['val_frac']) == (461, 51, 0.1)
+    assert json.loads((out / 'config.json').read_text())['val_frac'] == 0.1
+    assert set(res['val']['linear_acc']) == {'category', 'class'} and 0 <= res['val']['path_acc'] <= 1
+    assert res['val']['linear_acc'] != res['linear_acc']  # scored on other samples than the test keys
+    assert [p.name for p in list_checkpoints(out)] == ['ckpt_s00000003_e0001.pt']
+    assert 'lin category' in r.stdout and 'validation (probes trained' in r.stdout  # the printed tables
 
 @pytest.mark.timeout(120)
 def test_refuses_to_overwrite(ref):
