@@ -532,7 +532,23 @@ def _level_supcon(f, groups, balance, T, bT):
     "SupCon of normalized features `f` `[B, V, D']` with positives = equal dense group ids `[B]`."
     return supcon_loss(f, labels=groups, temperature=T, base_temperature=bT, weights=_inverse_frequency(groups) if balance else None)
 
-class GHMLCLoss(_PositivesCurriculum, nn.Module):
+class _MaskedLoss(_PositivesCurriculum, nn.Module):
+    """What G-HMLC and A-HMLC share: the forward pass. A subclass gives `_masking` (this step's masks: a function
+    level -> masked features, and an extra loss term or None) and `_stats` (the `last_stats` of the step)."""
+    def forward(self,
+                z:torch.Tensor, # raw projections `[B, V, D]` (normalized here, after masking)
+                labels:torch.Tensor, # label paths `[B, L]`, coarse first
+               ) -> torch.Tensor: # scalar loss
+        "The loss of raw projections `z`: this step's level masks, then SupCon per level on the masked features and on the full path."
+        labels = _check_z_labels(z, labels, self.n_levels)
+        zf, pos = _as_float(z), self.positives_now()
+        masked, extra = self._masking(z, zf, labels, pos)
+        loss, lp, losses = _levels_and_path(self, zf, labels, pos, masked)
+        if extra is not None: loss = loss + extra
+        self.last_stats = self._stats(loss.detach(), lp.detach(), losses.detach())
+        return loss
+
+class GHMLCLoss(_MaskedLoss):
     "G-HMLC: SupCon per hierarchy level on the embedding under hard GMM feature masks, plus a full-path term."
     def __init__(self,
                  n_levels:int, # number of hierarchy levels L (>= 2)
@@ -587,22 +603,20 @@ class GHMLCLoss(_PositivesCurriculum, nn.Module):
 
 # %% ../nbs/03_masking.ipynb #e6016abf
 @patch
-def forward(self:GHMLCLoss,
-            z:torch.Tensor, # raw projections `[B, V, D]` (normalized here, after masking)
-            labels:torch.Tensor, # label paths `[B, L]`, coarse first
-           ) -> torch.Tensor: # scalar loss
-    "G-HMLC loss of raw projections `z`: hard level masks from the GMM (no gradient), then SupCon per level and on the full path."
-    labels = _check_z_labels(z, labels, self.n_levels)
-    zf, L, pos = _as_float(z), self.n_levels, self.positives_now()
+def _masking(self:GHMLCLoss, z, zf, labels, pos):
+    "Hard masks of this step from the detached projections (no gradient flows through them); no extra loss term."
     with torch.no_grad(): masks = self.masks = self._make_masks(z.detach(), labels, pos)
-    if masks.ndim == 2: masked = lambda h: zf[..., masks[h]]                 # == z * M_h on M_h's dims
-    else: masked = lambda h: zf * masks[:, None, h].to(zf)                  # per-sample masks [B, L, D]
-    loss, lp, losses = _levels_and_path(self, zf, labels, pos, masked)
+    if masks.ndim == 2: return (lambda h: zf[..., masks[h]]), None                # == z * M_h on M_h's dims
+    return (lambda h: zf * masks[:, None, h].to(zf)), None                        # per-sample masks [B, L, D]
+
+@patch
+def _stats(self:GHMLCLoss, loss, lp, losses) -> dict:
+    "The step's losses, and the dimensions of each level (the mean over samples for per-sample masks)."
+    L, masks = self.n_levels, self.masks
     dims = masks.sum(-1).to(losses) if masks.ndim == 2 else masks.sum(-1).to(losses).mean(0)
-    vals = torch.cat([loss.detach()[None], lp.detach()[None], losses.detach(), dims]).tolist()
-    self.last_stats = {'loss': vals[0], 'loss_path': vals[1], **{f'loss_{h}': vals[2 + h] for h in range(L)},
-                       **{f'dims_{h}': (int(v) if masks.ndim == 2 else v) for h, v in enumerate(vals[2 + L:])}, **self._mask_stats()}
-    return loss
+    vals = torch.cat([loss[None], lp[None], losses, dims]).tolist()
+    return {'loss': vals[0], 'loss_path': vals[1], **{f'loss_{h}': vals[2 + h] for h in range(L)},
+            **{f'dims_{h}': (int(v) if masks.ndim == 2 else v) for h, v in enumerate(vals[2 + L:])}, **self._mask_stats()}
 
 # %% ../nbs/03_masking.ipynb #e958cd6e
 @patch
@@ -650,7 +664,7 @@ def set_extra_state(self:GHMLCLoss, state):
     self.masks, self.rel, self.assign = state.get('masks'), state.get('rel'), state.get('assign')
 
 # %% ../nbs/03_masking.ipynb #450e43d0
-class AHMLCLoss(_PositivesCurriculum, nn.Module):
+class AHMLCLoss(_MaskedLoss):
     "A-HMLC: SupCon per hierarchy level on the embedding under soft masks from per-level attention heads."
     def __init__(self,
                  dim:int, # dimension D of the projections z
@@ -725,29 +739,26 @@ def attention(self:AHMLCLoss,
 
 # %% ../nbs/03_masking.ipynb #42a1c3b4
 @patch
-def forward(self:AHMLCLoss,
-            z:torch.Tensor, # raw projections `[B, V, D]` (normalized here, after masking)
-            labels:torch.Tensor, # label paths `[B, L]`, coarse first
-           ) -> torch.Tensor: # scalar loss
-    "A-HMLC loss of raw projections `z`: soft level masks from the attention heads, then SupCon per level and on the full path."
-    labels = _check_z_labels(z, labels, self.n_levels)
+def _masking(self:AHMLCLoss, z, zf, labels, pos):
+    "Soft masks of this step from the heads (gradients reach the heads and `z`), and the entropy penalty."
     if z.shape[-1] != self.dim:
         raise ValueError(f"AHMLCLoss was built for dim={self.dim} but z has D={z.shape[-1]}; build it with dim={z.shape[-1]}.")
-    zf, L = _as_float(z), self.n_levels
-    A = self.attention(z)                                             # [B, L, D]
+    A = self.attention(z)                                                         # [B, L, D]
     self.masks = A.detach()
-    loss, lp, losses = _levels_and_path(self, zf, labels, self.positives_now(), lambda h: zf * A[:, None, h])
-    Af = A.float()
-    ent = -(Af * Af.clamp_min(1e-12).log()).sum(1).mean()                 # mean entropy over levels, nats
-    if self.entropy_weight > 0: loss = loss + self.entropy_weight * ent / math.log(L)
-    with torch.no_grad():
-        a = self.masks.float()
-        dims = torch.bincount(a.mean(0).argmax(0), minlength=L).float()
-        vals = torch.cat([loss.detach()[None], lp.detach()[None], ent.detach()[None], losses.detach().float(),
-                          a.mean((0, 2)), dims]).tolist()
-    self.last_stats = {'loss': vals[0], 'loss_path': vals[1], 'mask_entropy': vals[2],
-                       'mask_entropy_norm': vals[2] / math.log(L), 'mask_temperature': self.mask_temperature_now(),
-                       **{f'loss_{h}': vals[3 + h] for h in range(L)},
-                       **{f'share_{h}': vals[3 + L + h] for h in range(L)},
-                       **{f'dims_{h}': int(vals[3 + 2 * L + h]) for h in range(L)}}
-    return loss
+    with torch.set_grad_enabled(torch.is_grad_enabled() and self.entropy_weight > 0):
+        Af = A.float()
+        ent = -(Af * Af.clamp_min(1e-12).log()).sum(1).mean()                     # mean entropy over levels, nats
+    self._entropy = ent.detach()
+    return (lambda h: zf * A[:, None, h]), (self.entropy_weight * ent / math.log(self.n_levels) if self.entropy_weight > 0 else None)
+
+@patch
+def _stats(self:AHMLCLoss, loss, lp, losses) -> dict:
+    "The step's losses, the masks' entropy and temperature, each level's mean share and the dimensions it wins on average."
+    L, a = self.n_levels, self.masks.float()
+    dims = torch.bincount(a.mean(0).argmax(0), minlength=L).float()
+    vals = torch.cat([loss[None], lp[None], self._entropy[None], losses.float(), a.mean((0, 2)), dims]).tolist()
+    return {'loss': vals[0], 'loss_path': vals[1], 'mask_entropy': vals[2],
+            'mask_entropy_norm': vals[2] / math.log(L), 'mask_temperature': self.mask_temperature_now(),
+            **{f'loss_{h}': vals[3 + h] for h in range(L)},
+            **{f'share_{h}': vals[3 + L + h] for h in range(L)},
+            **{f'dims_{h}': int(vals[3 + 2 * L + h]) for h in range(L)}}
