@@ -558,6 +558,7 @@ def worker(nb_path: Path, out: Path, cell_timeout: int, run_flags: set, inplace:
         skip = _skip_flags() - run_flags
         meta['static'] = static_problems(nb_path)
         meta['n_math'] = n_math(nb)
+        errors = []
         meta['skipped_cells'] = sum(1 for c in nb.cells if c.cell_type == 'code' and skip & _directives(c).keys())
         if not skip_exec:
             ex = _SkippingExecutor.make(skip, timeout=cell_timeout, kernel_name='python3', startup_timeout=120)
@@ -566,8 +567,9 @@ def worker(nb_path: Path, out: Path, cell_timeout: int, run_flags: set, inplace:
                 print(_ANSI.sub('', str(e)), flush=True)  # the whole traceback, in docs_check/meta/<page>.log
                 msg = _ANSI.sub('', str(e)).strip().splitlines()
                 tail = [l for l in msg if l.strip()][-3:]
-                raise RuntimeError(f'execution failed ({nb_path.name}; traceback in docs_check/meta/{name}.log): '
-                                   f'{type(e).__name__}: ' + ' | '.join(tail)[:500]) from None
+                # the page is still built (it shows the cells run so far and the error), so that it can be looked at
+                errors.append(f'execution failed ({nb_path.name}; traceback in docs_check/meta/{name}.log): '
+                              f'{type(e).__name__}: ' + ' | '.join(tail)[:500])
         exec_path = out/'exec'/nb_path.name
         nbformat.write(nb, exec_path)
         if inplace: nbformat.write(nb, nb_path)
@@ -588,7 +590,12 @@ def worker(nb_path: Path, out: Path, cell_timeout: int, run_flags: set, inplace:
             if any(re.match(r'\s*(import|from)\s', l) for l in src) and len(src) > 1:
                 hint = (' (nbdev runs cells that mix imports with other code when it builds the docs, without '
                         'the cells before them: put the import in a cell of its own)')
-            raise RuntimeError(f'nbdev doc processing failed in {where}: {cause}'[:400] + hint) from None
+            errors.append(f'nbdev doc processing failed in {where}: {cause}'[:400] + hint)
+            # build the page without executing show_doc cells (no API entries), so that it can be looked at
+            from nbdev.processors import exec_show_docs
+            pnb = read_nb(exec_path)
+            fd = FilterDefaults()
+            NBProcessor(nb=pnb, procs=[p for p in fd.procs() if p is not exec_show_docs]).process()
         proc_path = out/'_proc'/nb_path.name
         write_nb(pnb, proc_path)
         meta['proc_s'] = round(time.time() - t1, 1)
@@ -597,6 +604,7 @@ def worker(nb_path: Path, out: Path, cell_timeout: int, run_flags: set, inplace:
         meta['n_images'] = _n_images(pnb2)
         meta['api_order'] = api_order(meta['show_doc'])
         meta['show_doc_problems'] = showdoc_problems(pnb2)
+        if errors: meta['error'] = '; '.join(errors)
         fm = getattr(pnb, 'frontmatter_', {}) or {}
         meta['title'] = str(fm.get('title', '') or '')
         meta['description'] = str(fm.get('description', '') or '')
@@ -800,7 +808,7 @@ def check_page(br: Browser, meta: dict, site: Path, shots: Path, pages: dict | N
     br.screenshot(shots/(stem + '.top.png'))  # what a reader's first screen shows (1280x900)
     try: br.full_screenshot(shots/(stem + '.png'), 1280, int(f['height']))
     except Exception as e: problems.append(f'full-height screenshot failed: {e}'[:200])
-    return dict(shown_docs=len(meta.get('show_doc', [])) - len(missing), figures=n_fig, problems=problems,
+    return dict(shown_docs=len(meta.get('show_doc', [])) - len(missing), figures=n_fig, problems=list(dict.fromkeys(problems)),
                 height=int(f['height']), math=f['math'], toc=f['toc'])
 
 # --------------------------------------------------------------------------------------------------- main
@@ -923,7 +931,7 @@ def main(argv=None):
     problems_by_page = {}
     ok_metas = [m for m in metas if m.get('ok')]
     if a.inplace:
-        bad = [f"{m['notebook']}: {m.get('error')}" for m in metas if not m.get('ok')]
+        bad = [f"{m['notebook']}: {m.get('error')}" for m in metas if not m.get('ok') or m.get('error')]
         print('\n'.join(['executed and saved with outputs: ' + ', '.join(m['notebook'] for m in ok_metas)] + bad))
         return 1 if bad else 0
     pages, built = all_pages(), {m['page'] for m in ok_metas}
