@@ -102,12 +102,14 @@ def test_torchrun_cli_two_processes(tmp_path):
     assert r.stdout.count('-> ' + str(out / 'results.json')) == 1, r.stdout  # rank 0 alone reports
     assert r.stderr.count('hmlc_train: ahmlc on digits') == 1, r.stderr
     res = json.loads((out / 'results.json').read_text())
-    assert (res['world_size'], res['batch_per_process'], res['epochs'], res['steps']) == (2, 32, 1, 4)
+    # the default validation split holds out 26 of the 256 digits: 230 train in 3 global batches of 64
+    assert (res['world_size'], res['batch_per_process'], res['epochs'], res['steps'], res['n_val']) == (2, 32, 1, 3, 26)
+    assert set(res['val']['linear_acc']) == {'category', 'class'}  # evaluated on validation too, on rank 0
     assert res['linear_acc'] is not None and (out / 'tsne.png').is_file() and (out / 'embeddings.pt').is_file()
     assert not list(out.glob('.*.tmp')) and len(json.loads((out / 'log.json').read_text())) == 1
     from hmlc_nb.checkpoint import list_checkpoints, load_checkpoint
     st = load_checkpoint(list_checkpoints(out)[-1])
-    assert st['world_size'] == 2 and len(st['rng_ranks']) == 2 and st['global_step'] == 4
+    assert st['world_size'] == 2 and len(st['rng_ranks']) == 2 and st['global_step'] == 3
 
 
 class _Enc(nn.Module):
@@ -124,7 +126,7 @@ def _tiny_model():
 def _cfg(method, **kw):
     from hmlc_nb.config import get_config
     return get_config('digits', method=method, **(dict(n_train=128, n_test=32, batch_size=32, epochs=2, optimizer='sgd',
-                      lr=0.05, warmup_epochs=0.5, augment='none', proj_dim=8, progress=False) | kw))
+                      lr=0.05, warmup_epochs=0.5, augment='none', proj_dim=8, progress=False, val_frac=0) | kw))
 
 CASES = {'ahmlc': {}, 'ghmlc': {}, 'ce': {}, 'supcon-loader': dict(fast_path=False)}  # name -> config overrides
 
@@ -232,7 +234,7 @@ def test_torchrun_sigterm_then_resume(tmp_path):
     import signal, time
     from hmlc_nb.checkpoint import list_checkpoints, load_checkpoint
     tiny = ['--n_train', '640', '--n_test', '64', '--batch_size', '64', '--width', '8', '--epochs', '3',
-            '--progress', 'false', '--no-eval', '--method', 'ghmlc']
+            '--progress', 'false', '--no-eval', '--method', 'ghmlc', '--val_frac', '0']
     ref = subprocess.run(_torchrun('--out', tmp_path / 'ref', *tiny), cwd=ROOT, env=ENV, capture_output=True, text=True,
                          timeout=100)
     assert ref.returncode == 0, ref.stderr[-3000:]
