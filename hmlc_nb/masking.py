@@ -491,7 +491,7 @@ def _levels_and_path(crit, zf, labels, pos, masked):
     """The masked losses' common part: `(loss, path loss, level losses)` of a G-/A-HMLC module `crit`.
     `masked(h)` gives level `h`'s masked features `[B, V, D']` (normalized here, norms floored by the row norms)."""
     T, bT, L = crit.temperature, crit.base_temperature, crit.n_levels
-    ref = zf.detach().norm(dim=-1, keepdim=True)                      # floor of the masked norms
+    ref = _norm_floor(zf)                                             # floor of the masked norms
     groups = prefix_ids(labels, pos)                                  # [B, L] dense ids: positives = same id
     losses = torch.stack([_level_supcon(_masked_normalize(masked(h), ref), groups[:, h], crit.balance, T, bT)
                           for h in range(L)])
@@ -499,7 +499,7 @@ def _levels_and_path(crit, zf, labels, pos, masked):
     lp = losses.new_zeros(())
     if crit.path_weight > 0:
         gp = groups[:, -1] if pos == 'prefix' else prefix_ids(labels)[:, -1]
-        lp = _level_supcon(F.normalize(zf, dim=-1), gp, crit.balance, T, bT)
+        lp = _level_supcon(_masked_normalize(zf, ref), gp, crit.balance, T, bT)   # == F.normalize but for zero rows
         loss = loss + crit.path_weight * lp
     return loss, lp, losses
 
@@ -520,6 +520,13 @@ class _PositivesCurriculum:
 def _check_until(prefix_until, cls):
     if not 0 <= prefix_until <= 1: raise ValueError(f"{cls}: prefix_until must be in [0, 1], got {prefix_until}.")
     return float(prefix_until)
+
+def _norm_floor(zf, share=0.1):
+    """Row norms `[B, V, 1]` of the detached projections `zf`, raised to at least `share` of their mean: the reference
+    scale of `_masked_normalize`. A row of zeros (a dead sample) then gets the batch's scale, so that its gradients
+    stay bounded (finite in float16 too) instead of `1/1e-12`."""
+    n = zf.detach().norm(dim=-1, keepdim=True)
+    return n.clamp_min(share * n.mean())
 
 def _masked_normalize(x, ref, rel_eps=1e-3):
     """L2-normalize the masked rows `x` `[B, V, D']` with the norm floored at `rel_eps` times the unmasked row norm `ref`.
@@ -731,7 +738,8 @@ def attention(self:AHMLCLoss,
              ) -> torch.Tensor: # soft masks `[B, L, D]`, summing to 1 over levels
     "Soft level masks of each sample: per-level heads on the view-averaged normalized projection, softmax over levels."
     if self.detach_input: z = z.detach()
-    h = F.normalize(_as_float(z), dim=-1).mean(1).to(self.weights[0].dtype)[:, None, :]   # [B, 1, D]
+    zf = _as_float(z)
+    h = _masked_normalize(zf, _norm_floor(zf)).mean(1).to(self.weights[0].dtype)[:, None, :]   # [B, 1, D], normalized views
     for i, (w, b) in enumerate(zip(self.weights, self.biases)):
         h = torch.einsum('bli,lio->blo', h.expand(-1, self.n_levels, -1), w) + b
         if i < len(self.weights) - 1: h = F.relu(h)
