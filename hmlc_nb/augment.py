@@ -99,7 +99,7 @@ class GPUAugment:
         self.mean, self.std = torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32)
         self.hflip, self.jitter, self.p_jitter, self.p_gray = hflip, tuple(jitter), p_jitter, p_gray
 
-    def crop_params(self, n, H, W, device='cpu', generator=None):
+    def crop_params(self, n, H, W, device='cpu', generator:torch.Generator|None=None):
         "Per-image crop boxes `(i, j, h, w)` (LongTensors `[n]`), drawn by torchvision's RandomResizedCrop rule."
         kw = dict(device=device, generator=generator)
         area = H * W
@@ -124,7 +124,7 @@ class GPUAugment:
         return i, j, h, w
 
     def __call__(self, x, # uint8 images `[B, C, H, W]` (or float in [0, 1])
-                 generator=None, # a torch.Generator on x's device, for reproducible draws
+                 generator:torch.Generator|None=None, # a torch.Generator on x's device, for reproducible draws
                 ) -> torch.Tensor: # `[B, V, C, size, size]`, normalized
         if x.ndim != 4 or x.shape[1] != len(self.mean):
             raise ValueError(f"`x` must be [B, {len(self.mean)}, H, W] images, got shape {tuple(x.shape)}.")
@@ -180,7 +180,7 @@ class PointCloudAug:
                  up_axis=1,             # index of the up axis (ModelNet40 HDF5: y = 1)
                  max_dropout=0.875,     # share of dropped points drawn from [0, max_dropout] (0: off)
                  shift=0.,              # translation per axis drawn from [-shift, shift] (0: off)
-                 generator=None,        # a torch.Generator for reproducible draws (default: torch's global RNG)
+                 generator:torch.Generator|None=None,        # a torch.Generator for reproducible draws (default: torch's global RNG)
                 ):
         if up_axis not in (0, 1, 2): raise ValueError(f"`up_axis` must be 0, 1 or 2, got {up_axis}.")
         if not 0 <= max_dropout < 1: raise ValueError(f"`max_dropout` must be in [0, 1), got {max_dropout}.")

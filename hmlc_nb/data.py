@@ -55,9 +55,9 @@ def _positions(n, image_size, sub_size, position, jitter, generator):
 def plan_composition(labels,            # label of each source digit `[S]` (0..9)
                      n_samples,          # number of images to compose
                      image_size=32,      # side of the composed image
-                     sub_size=None,      # side of the small digit; default `round(image_size*5/16)`
+                     sub_size:int|None=None,      # side of the small digit; default `round(image_size*5/16)`
                      position='corner',  # 'corner' (random corner + jitter) or 'anywhere' (uniform)
-                     jitter=None,        # max shift from the corner towards the centre; default `image_size // 16`
+                     jitter:int|None=None,        # max shift from the corner towards the centre; default `image_size // 16`
                      n_categories=10,    # number of categories (labels of the small digit)
                      n_classes=10,       # number of classes (labels of the central digit)
                      seed=0,             # seed of the composition
@@ -82,7 +82,7 @@ def plan_composition(labels,            # label of each source digit `[S]` (0..9
 # %% ../nbs/01_data.ipynb #44075df5
 def compose_hierarchical(images,      # source digits `[S, h, w]`, float in [0, 1] or uint8
                          plan,        # from `plan_composition`
-                         idx=None,    # which planned images to compose (default: all)
+                         idx:torch.Tensor|None=None,    # which planned images to compose (default: all)
                         ) -> torch.Tensor: # uint8 images `[n, 1, image_size, image_size]`
     "Compose the planned images: the central digit scaled to the full image, the small digit pasted with `max`."
     scale = 1 / 255 if images.dtype == torch.uint8 else 1.
@@ -145,13 +145,13 @@ class HierarchicalDigits(torch.utils.data.Dataset):
     def __init__(self,
                  train=True,         # compose from the train sources (70%) or the test sources (30%)
                  image_size=32,      # side of the images
-                 n_samples=None,     # number of images; default 10,000 (train) / 2,000 (test)
+                 n_samples:int|None=None,     # number of images; default 10,000 (train) / 2,000 (test)
                  seed=0,             # composition seed (the test split uses `seed + 1_000_003`)
-                 transform=None,     # applied to a PIL image ('L'); None: float tensor [1, H, W] in [0, 1]
+                 transform:callable|None=None,     # applied to a PIL image ('L'); None: float tensor [1, H, W] in [0, 1]
                  n_levels=2,         # 2: [category, class]; 3: [parity, category, class]
-                 sub_size=None,      # side of the small digit; default `round(image_size*5/16)`
+                 sub_size:int|None=None,      # side of the small digit; default `round(image_size*5/16)`
                  position='corner',  # 'corner' or 'anywhere' (see above)
-                 jitter=None,        # shift from the corner, default `image_size // 16`
+                 jitter:int|None=None,        # shift from the corner, default `image_size // 16`
                  split_seed=0,       # seed of the fixed source split (keep it fixed: train/test disjoint)
                  train_frac=0.7,     # share of the source digits used for train
                 ):
@@ -253,7 +253,7 @@ def _check_idx(path):
 # %% ../nbs/01_data.ipynb #5b583d83
 def prepare_mnist(root,            # folder holding `MNIST/raw/`
                   download=False,  # download missing `.gz` files (verified) from torchvision's mirrors
-                  resources=None,  # (file name, MD5) pairs; default torchvision's `MNIST.resources`
+                  resources:list|None=None,  # (file name, MD5) pairs; default torchvision's `MNIST.resources`
                  ) -> Path:        # the `raw` folder
     "Make `root/MNIST/raw` hold the four decompressed idx files: verify and unpack `.gz` files found or downloaded; check sizes."
     import gzip
@@ -284,12 +284,12 @@ class HierarchicalMNIST(torch.utils.data.Dataset):
                  download=False,     # download MNIST with torchvision if missing
                  image_size=192,     # side of the images (paper: 192)
                  sub_size=32,        # side of the small digit (paper: 32)
-                 n_samples=None,     # number of images; default the number of source digits of the split
+                 n_samples:int|None=None,     # number of images; default the number of source digits of the split
                  seed=0,             # composition seed (the test split uses `seed + 1_000_003`)
-                 transform=None,     # applied to a PIL image ('L'); None: float tensor [1, H, W] in [0, 1]
+                 transform:callable|None=None,     # applied to a PIL image ('L'); None: float tensor [1, H, W] in [0, 1]
                  n_levels=2,         # 2: [category, class]; 3: [parity, category, class]
                  position='corner',  # 'corner' or 'anywhere'
-                 jitter=None,        # shift from the corner, default `image_size // 16`
+                 jitter:int|None=None,        # shift from the corner, default `image_size // 16`
                 ):
         from torchvision.datasets import MNIST
         prepare_mnist(root, download)
@@ -345,7 +345,7 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
                  root,            # folder holding `cifar-100-python/` (or the archive)
                  train=True,      # the `train` (50,000) or `test` (10,000) pickle
                  download=False,  # download the archive if missing (MD5-verified)
-                 transform=None,  # applied to a PIL RGB image; None: float tensor [3, 32, 32] in [0, 1]
+                 transform:callable|None=None,  # applied to a PIL RGB image; None: float tensor [3, 32, 32] in [0, 1]
                 ):
         root = Path(root).expanduser()
         base = root / self.base_folder
@@ -454,8 +454,8 @@ class ModelNet40(torch.utils.data.Dataset):
                  train=True,       # files of `train_files.txt` or `test_files.txt`
                  num_points=1024,  # points per shape: the first `num_points` of the 2048 stored
                  download=False,   # not supported (no verified mirror): raises with instructions
-                 hierarchy=None,   # None: MODELNET40_COARSE; a dict {class: group}; or a Hierarchy whose finest level names the classes
-                 transform=None,   # applied to the points `[num_points, 3]`
+                 hierarchy:Hierarchy|None=None,   # None: MODELNET40_COARSE; a dict {class: group}; or a Hierarchy whose finest level names the classes
+                 transform:callable|None=None,   # applied to the points `[num_points, 3]`
                 ):
         base = Path(root).expanduser() / self.folder
         list_file = base / ('train_files.txt' if train else 'test_files.txt')
@@ -496,10 +496,10 @@ class HierarchicalImageFolder(torch.utils.data.Dataset):
     "Images in a folder tree `root/<level 1>/.../<level L>/<image>`; label path = the folder names."
     def __init__(self,
                  root,                  # top folder; its sub-folders are the first level
-                 transform=None,        # applied to the loaded image; None: float tensor [C, H, W] in [0, 1]
-                 loader=None,           # path -> image; default torchvision's `default_loader` (PIL, RGB)
+                 transform:callable|None=None,        # applied to the loaded image; None: float tensor [C, H, W] in [0, 1]
+                 loader:callable|None=None,           # path -> image; default torchvision's `default_loader` (PIL, RGB)
                  extensions=IMG_EXTENSIONS, # file endings counted as images (case-insensitive)
-                 level_names=None,      # a name per level
+                 level_names:list|None=None,      # a name per level
                  shared_labels=False,   # allow the same folder name under several parents
                 ):
         from torchvision.datasets.folder import default_loader
@@ -548,7 +548,7 @@ def _subset(ds, n):
     return sub
 
 # %% ../nbs/01_data.ipynb #2a3f5ebd
-def _train_test(cfg, transform=None):
+def _train_test(cfg, transform:callable|None=None):
     "The whole train and test datasets of `cfg` (before any validation split)."
     if cfg.dataset == 'digits':
         cls = HierarchicalDigits
@@ -607,7 +607,7 @@ def _targets_of(ds) -> torch.Tensor:
 
 # %% ../nbs/01_data.ipynb #ef75ecc0
 def make_datasets(cfg, # a `TrainConfig` (or any object with its fields): dataset, sizes, data_root, data_seed, val_frac
-                  transform=None, # transform of the *training* set (e.g. `MultiView(...)`); None: plain tensors
+                  transform:callable|None=None, # transform of the *training* set (e.g. `MultiView(...)`); None: plain tensors
                   with_val:bool=False, # also return the validation set (None when `val_frac` is 0)
                  ) -> tuple: # `(train, test)`, or `(train, val, test)` with `with_val`; each with `.hierarchy`
     "The train (without its validation share) and test datasets of `cfg`; the test set never has an augmentation."

@@ -93,12 +93,12 @@ def make_scheduler(cfg:TrainConfig, opt:torch.optim.Optimizer, steps_per_epoch:i
 # %% ../nbs/05b_train.ipynb #76591c9e
 class TrainingInterrupted(RuntimeError):
     "Training stopped on request (SIGTERM, SIGINT, `request_stop`) after writing a checkpoint."
-    def __init__(self, msg, checkpoint=None, reason=None): super().__init__(msg); self.checkpoint, self.reason = checkpoint, reason
+    def __init__(self, msg, checkpoint:Path|None=None, reason:str|None=None): super().__init__(msg); self.checkpoint, self.reason = checkpoint, reason
 
 # %% ../nbs/05b_train.ipynb #866177a1
 class NonFiniteLossError(FloatingPointError):
     "The loss became NaN or infinite; `.checkpoint` holds the last good state, `.stats` the batch statistics."
-    def __init__(self, msg, step=None, stats=None, checkpoint=None): super().__init__(msg); self.step, self.stats, self.checkpoint = step, stats, checkpoint
+    def __init__(self, msg, step:int|None=None, stats:dict|None=None, checkpoint:Path|None=None): super().__init__(msg); self.step, self.stats, self.checkpoint = step, stats, checkpoint
 
 # %% ../nbs/05b_train.ipynb #1c002755
 def _batch_stats(x, z, paths) -> dict:
@@ -114,7 +114,7 @@ class Trainer:
     "Train `cfg.method` on `cfg`'s data; `fit()` runs the loop (see above for files, resume, signals, NaN)."
     def __init__(self,
                  cfg:TrainConfig, # the run's settings (validated here)
-                 out=None, # run folder for config, logs and checkpoints; None: write nothing
+                 out:Path|str|None=None, # run folder for config, logs and checkpoints; None: write nothing
                  resume:bool=False, # continue the run in `out` from its newest good checkpoint
                  overwrite:bool=False, # replace the run in `out`
                  data:tuple|None=None, # `(train, test)` datasets instead of `make_datasets(cfg)` (each with `.hierarchy`; no `val_ds`)
@@ -213,7 +213,7 @@ def _load_latest(self:Trainer):
 
 # %% ../nbs/05b_train.ipynb #6c000f25
 @patch
-def save(self:Trainer, reason:str='epoch', rng=None) -> Path|None:
+def save(self:Trainer, reason:str='epoch', rng:dict|None=None) -> Path|None:
     "Write a checkpoint of the current state (atomically) and keep the last `keep_last`; with DDP every rank calls it, rank 0 writes."
     if self.out is None: return None
     rng = rng if rng is not None else get_rng_state()
@@ -389,7 +389,7 @@ def fit(self:Trainer) -> Trainer:
 
 # %% ../nbs/05b_train.ipynb #d714e1f5
 def train(cfg:TrainConfig|str='digits', # a config, or the name of a preset
-          out=None, # run folder (None: write nothing)
+          out:Path|str|None=None, # run folder (None: write nothing)
           resume:bool=False, # continue the run in `out`
           overwrite:bool=False, # replace the run in `out`
           **overrides, # config fields to change, e.g. `method='hmce', epochs=2`
