@@ -110,6 +110,8 @@ def test_dead_links(tmp_path, monkeypatch):
                               code('show_doc(f)', outputs=[new_output('display_data', {'text/markdown': '[g](https://hmlc-nb.github.io/hmlc_nb/gone.html#a)'})])))
     assert len(probs) == 2 and 'train.html' in probs[0] and '05_train.ipynb' in probs[0] and 'results/b.json' in probs[0]
     assert 'gone.html' in probs[1] and 'code.html' not in ' '.join(probs)
+    probs = dc.dead_links(_nb(md('`00_hierarchy` and nbs/02_losses.ipynb are there; `05_train` and nbs/07_cli.ipynb are not')))
+    assert len(probs) == 1 and probs[0].endswith('dead link 05_train, nbs/07_cli.ipynb')
 
 def test_blank_figures():
     draw = 'fig, ax = plt.subplots()\nax.plot([1, 2])'

@@ -182,6 +182,11 @@ def dead_links(nb, pages: dict | None = None) -> list[str]:
                 path = path.split('#')[0].split('?')[0]
                 if not path.endswith(('.html', '.ipynb')) and (NBS/path).exists(): continue  # a file (figure, result)
                 bad.append(target)
+        # a notebook named in prose (`05_train`, nbs/05_train.ipynb) that no longer exists: a dead reference
+        stems = {Path(n).stem for n in pages.values()}
+        for t in texts:
+            for m in re.finditer(r'(?<![\w/.-])(?:nbs/)?(\d{2}[a-z]?_[A-Za-z0-9_]+)(\.ipynb)?(?![\w-])', t):
+                if (m.group(2) or '`' + m.group(0) + '`' in t) and m.group(1) not in stems: bad.append(m.group(0))
         if bad: res.append(f'{_cell_label(i, c)}: dead link ' + ', '.join(dict.fromkeys(bad)))
     return res
 
@@ -378,7 +383,7 @@ def _quarto_like(nb, sidebar_html):
         cells.append(c)
     title, desc = str(fm.get('title', '') or ''), str(fm.get('description', '') or '')
     head = f'<header id="title-block-header"><h1 class="title">{html.escape(title)}</h1>'
-    if desc: head += f'<p class="description">{html.escape(desc)}</p>'
+    if desc: head += '<p class="description">' + re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(desc)) + '</p>'
     nb.cells = [nbformat.v4.new_markdown_cell(head + '</header>')] + cells
     nb.metadata['title'] = title
     return nb, fm
