@@ -635,14 +635,15 @@ def _make_masks(self:GHMLCLoss, z, labels, pos):
     rel = _relevance(z, labels, self.relevance, self.mask_positives or pos, self.corrected)          # [D, L]
     if self.ema > 0:
         if self.rel is not None and self.rel.shape == rel.shape: rel = self.ema * self.rel.to(rel) + (1 - self.ema) * rel
-        self.rel = rel
+        if self.training: self.rel = rel                                                             # eval: read, not update
     if self.mask_mode == 'sample': return sample_masks(z, rel, self.gmm, floor, self.sample_match)
     assign = _assign_levels(rel, z, self.mask_mode, self.gmm, self.match)
     if self.hysteresis > 0 and self.assign is not None and self.assign.shape == assign.shape:
         prev, s = self.assign.to(assign.device), _normalized_scores(rel)
         better = s.gather(1, assign[:, None])[:, 0] > (1 + self.hysteresis) * s.gather(1, prev[:, None])[:, 0]
         assign = torch.where(better, assign, prev)                                                   # clear evidence only
-    self.assign = assign = _floor(assign, rel, L, floor)
+    assign = _floor(assign, rel, L, floor)
+    if self.training: self.assign = assign
     return F.one_hot(assign, L).T.bool()
 
 @patch
