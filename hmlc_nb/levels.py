@@ -298,6 +298,8 @@ class DPGHMLCLoss(GHMLCLoss):
                 ):
         if kwargs.get('mask_mode', 'relevance') != 'relevance':
             raise ValueError("DPGHMLCLoss: mask_mode must be 'relevance' (the DP clusters relevance points).")
+        for k in ('ema', 'hysteresis'):
+            if kwargs.get(k, 0): raise ValueError(f"DPGHMLCLoss: {k} is not supported (the DP refits its groups); use GHMLCLoss.")
         if extra not in ('drop', 'nearest'): raise ValueError(f"DPGHMLCLoss: extra must be 'drop' or 'nearest', got {extra!r}.")
         if int(refit_every) < 0: raise ValueError(f"DPGHMLCLoss: refit_every must be >= 0, got {refit_every}.")
         if relevance not in ('eta2', 'increment'):
@@ -320,7 +322,8 @@ def _make_masks(self:DPGHMLCLoss, z, labels, pos):
     "This step's masks `[L, D]` from the DP (re-initialised every `refit_every` steps); the rest of the loss is `GHMLCLoss`'s."
     if self.gmm._post is not None and self.refit_every > 0 and self.steps % self.refit_every == 0:
         self.gmm._post = None                                          # a k-means start instead of the warm one
-    masks, self.info = dp_level_masks(z, labels, dpgmm=self.gmm, min_dims=self.min_dims, relevance=self.relevance,
+    floor = max(self.min_dims, math.ceil(self.min_share * z.shape[-1] - 1e-9))
+    masks, self.info = dp_level_masks(z, labels, dpgmm=self.gmm, min_dims=floor, relevance=self.relevance,
                                       positives=self.mask_positives or pos, corrected=self.corrected,
                                       match=self.match, extra=self.extra, return_info=True)
     self.steps += 1
