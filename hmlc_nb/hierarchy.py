@@ -65,7 +65,9 @@ class Hierarchy:
         L = lp.shape[1]
         names = [list(map(str, n)) for n in names]
         if len(names) != L: raise ValueError(f"`names` must have one list per level ({L}), got {len(names)}.")
-        level_names = list(level_names) if level_names is not None else _default_level_names(L)
+        if level_names is not None and (isinstance(level_names, (str, bytes)) or not hasattr(level_names, '__iter__')):
+            raise ValueError(f"`level_names` must be a list with a name per level, got {level_names!r}.")
+        level_names = [str(n) for n in level_names] if level_names is not None else _default_level_names(L)
         if len(level_names) != L: raise ValueError(f"`level_names` must have {L} entries, got {len(level_names)}.")
         for h in range(L):
             if len(names[h]) == 0: raise ValueError(f"Level '{level_names[h]}' is empty: it has no labels.")
@@ -132,6 +134,7 @@ def from_paths(cls:Hierarchy, paths, # rows of label paths (names or ints), coar
               ) -> Hierarchy:
     "Build a hierarchy from label paths of any depth; the distinct rows are its leaves."
     rows = _rows(paths)
+    _check_names([v for r in rows for v in r], "`paths`")
     L = len(rows[0])
     names, cols = zip(*[_encode_level([r[h] for r in rows]) for h in range(L)])
     lp = torch.unique(torch.tensor(list(zip(*cols)), dtype=torch.long), dim=0)
@@ -139,9 +142,11 @@ def from_paths(cls:Hierarchy, paths, # rows of label paths (names or ints), coar
 
 # %% ../nbs/00_hierarchy.ipynb #f2b6fdab
 def _check_names(values, what):
-    "ValueError unless every value is a label name: a string or an integer (not None, a float or a bool)."
-    import numbers
-    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (str, numbers.Integral))]
+    "ValueError unless every value is a label name: a string or an integer (not None, a bool, NaN or a fraction)."
+    import math, numbers
+    ok = lambda v: (isinstance(v, (str, numbers.Integral)) and not isinstance(v, bool)) or \
+                   (isinstance(v, float) and math.isfinite(v) and v.is_integer())
+    bad = [v for v in values if not ok(v)]
     if bad: raise ValueError(f"{what} must be label names (strings or integers), got {bad[:3]!r}; "
                              "name every label, e.g. with str().")
 

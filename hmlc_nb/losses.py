@@ -49,8 +49,8 @@ def _check_features(features, name='features'):
     return features
 
 def _check_temperature(temperature, base_temperature):
-    if not temperature > 0: raise ValueError(f"`temperature` must be > 0, got {temperature}.")
-    if not base_temperature > 0: raise ValueError(f"`base_temperature` must be > 0, got {base_temperature}.")
+    if not 0 < temperature < math.inf: raise ValueError(f"`temperature` must be a finite number > 0, got {temperature}.")
+    if not 0 < base_temperature < math.inf: raise ValueError(f"`base_temperature` must be a finite number > 0, got {base_temperature}.")
 
 class _OffDiagLogSumExp(torch.autograd.Function):
     "Row log-sum-exp of `z @ z.T / temperature` without the diagonal: one matmul forward, two backward, nothing else `[N, N]`."
