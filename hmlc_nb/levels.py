@@ -203,7 +203,9 @@ def predict(self:TorchDPGMM, x:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/08_levels.ipynb #41c0ce17
 @patch
-def fit_predict(self:TorchDPGMM, x:torch.Tensor) -> torch.Tensor: return self.fit(x).predict(x)
+def fit_predict(self:TorchDPGMM, x:torch.Tensor) -> torch.Tensor:
+    "Fit the mixture to `x` `[N, F]`, then the most responsible component `[N]` of each row."
+    return self.fit(x).predict(x)
 
 def _dp_weights(self):
     a, b = self._post['a'], self._post['b']
@@ -344,6 +346,7 @@ def get_extra_state(self:DPGHMLCLoss):
 # %% ../nbs/08_levels.ipynb #a2ccda0f
 @patch
 def set_extra_state(self:DPGHMLCLoss, state):
+    "Restore the DP's posterior, the step count and the last masks saved by `get_extra_state`."
     if not state: return
     self.gmm._post, self.steps, self.masks = dict(state['dp']), int(state['steps']), state['masks']
 
