@@ -612,18 +612,23 @@ class GHMLCLoss(_MaskedLoss):
 @patch
 def _masking(self:GHMLCLoss, z, zf, labels, pos):
     "Hard masks of this step from the detached projections (no gradient flows through them); no extra loss term."
+    prev = self.masks
     with torch.no_grad(): masks = self.masks = self._make_masks(z.detach(), labels, pos)
+    same = prev is not None and prev.shape == masks.shape and masks.ndim == 2
+    self._moved = (prev.to(masks.device) != masks).any(0).sum() if same else masks.new_zeros((), dtype=torch.long)
     if masks.ndim == 2: return (lambda h: zf[..., masks[h]]), None                # == z * M_h on M_h's dims
     return (lambda h: zf * masks[:, None, h].to(zf)), None                        # per-sample masks [B, L, D]
 
 @patch
 def _stats(self:GHMLCLoss, loss, lp, losses) -> dict:
-    "The step's losses, and the dimensions of each level (the mean over samples for per-sample masks)."
+    """The step's losses, the dimensions of each level (the mean over samples for per-sample masks) and `dims_moved`,
+    how many dimensions changed level since the previous step (0 for per-sample masks)."""
     L, masks = self.n_levels, self.masks
     dims = masks.sum(-1).to(losses) if masks.ndim == 2 else masks.sum(-1).to(losses).mean(0)
-    vals = torch.cat([loss[None], lp[None], losses, dims]).tolist()
+    vals = torch.cat([loss[None], lp[None], losses, dims, self._moved.to(losses)[None]]).tolist()
     return {'loss': vals[0], 'loss_path': vals[1], **{f'loss_{h}': vals[2 + h] for h in range(L)},
-            **{f'dims_{h}': (int(v) if masks.ndim == 2 else v) for h, v in enumerate(vals[2 + L:])}, **self._mask_stats()}
+            **{f'dims_{h}': (int(v) if masks.ndim == 2 else v) for h, v in enumerate(vals[2 + L:2 + 2 * L])},
+            'dims_moved': int(vals[-1]), **self._mask_stats()}
 
 # %% ../nbs/03_masking.ipynb #e958cd6e
 @patch
