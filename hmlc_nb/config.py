@@ -17,8 +17,8 @@ from .masking import GHMLCLoss, AHMLCLoss
 from .levels import DPGHMLCLoss, LossOnZ
 
 # %% auto #0
-__all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'PRESETS', 'TrainConfig', 'MethodSpec',
-           'register_method', 'ConfigError', 'check_config', 'get_config']
+__all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'PRESETS', 'MAX_SEED', 'TrainConfig', 'MethodSpec',
+           'register_method', 'ConfigError', 'parse_levels', 'check_config', 'get_config']
 
 # %% ../nbs/05_config.ipynb #a444eda5
 DATASETS = ('digits', 'mnist', 'cifar100', 'modelnet40')
@@ -38,6 +38,7 @@ class TrainConfig:
     n_points:int=1024 # points per cloud (ModelNet40)
     n_views:int=2 # augmented views per sample
     data_seed:int=0 # seed of the generated data (digits composition) and of the validation split, fixed across training seeds
+    levels:str='' # levels to use and their order, coarse to fine: comma-separated names or indices ('class,category', '1,0'); '' = all
     val_frac:float=0.1 # share of the training data held out for validation (stratified by leaf path); 0: none
     sub_size:int|None=None # hierarchical digits/MNIST: side of the small digit (default: the dataset's)
     augment:str='crop' # image augmentation: 'crop' (SupCon's random resized crop, flip, colour), 'shift' (translation only), 'none'
@@ -58,6 +59,17 @@ class TrainConfig:
     path_weight:float|None=None # G-/A-HMLC weight of the full-path SupCon term (default: the loss's)
     prefix_until:float=0.0 # G-/A-HMLC curriculum: 'prefix' positives for this share of training, then `positives`
     mask_positives:str|None=None # G-HMLC: groups the relevance scores (masks) read: None (the loss's positives), 'label', 'prefix'
+    mask_mode:str='relevance' # G-HMLC masks: 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax' or 'sample'
+    relevance:str='eta2' # G-HMLC relevance scores: 'eta2' (share of variance) or 'increment' (gain over the coarser level)
+    ema:float=0.0 # G-HMLC: relevance smoothed over steps, R_t = ema * R_(t-1) + (1 - ema) * r_t, in [0, 1) (0: this batch only)
+    hysteresis:float=0.0 # G-HMLC: a dimension changes level only if its score there beats its current one by this share (>= 0)
+    min_share:float=0.0 # G-HMLC: every level keeps at least ceil(min_share * D) dimensions, in [0, 1/levels]
+    sample_match:str='relevance' # G-HMLC mask_mode 'sample': components to levels by 'relevance' or by 'mean' order
+    gmm_iters:int=10 # G-HMLC: EM iterations per step (warm-started from the previous step)
+    min_dims:int=4 # G-HMLC: every level keeps at least this many dimensions
+    mask_temperature:float=1.0 # A-HMLC: softmax temperature across levels (< 1: sharper masks)
+    mask_temperature_end:float|None=None # A-HMLC: anneal the mask temperature geometrically to this by the end (None: constant)
+    entropy_weight:float=0.0 # A-HMLC: weight of the masks' mean normalized entropy (> 0 pushes each dimension to one level)
     layer_penalty:str|None=None # HMC/HCE/HMCE layer penalty: 'pow2' (2**x) or 'exp' (default: the loss's)
     cpcc_weight:float=1.0 # `cpcc` method: weight of the CPCC regularizer
     cpcc_metric:str='l2' # `cpcc` method: distance between class means, 'l2' or 'cosine'
@@ -166,18 +178,22 @@ def _given(**kw) -> dict:
 
 # %% ../nbs/05_config.ipynb #19403a31
 def _build_ghmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
-                 mask_positives, cls=GHMLCLoss):
-    "G-HMLC (or a subclass `cls` with its signature) on the raw projections."
+                 mask_positives, mask_mode='relevance', relevance='eta2', ema=0.0, hysteresis=0.0, min_share=0.0,
+                 sample_match='relevance', gmm_iters=10, min_dims=4, cls=GHMLCLoss):
+    "G-HMLC (or a subclass `cls` with its signature) on the raw projections; the mask options go to the loss by name."
     return LossOnZ(cls(hierarchy.n_levels, temperature=temperature, base_temperature=base_temperature or temperature,
-                       prefix_until=prefix_until,
+                       prefix_until=prefix_until, mask_mode=mask_mode, relevance=relevance, ema=ema, hysteresis=hysteresis,
+                       min_share=min_share, sample_match=sample_match, gmm_iters=gmm_iters, min_dims=min_dims,
                        **_given(positives=positives, path_weight=path_weight, mask_positives=mask_positives)))
 
 # %% ../nbs/05_config.ipynb #27c6a4d5
-def _build_ahmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until):
+def _build_ahmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
+                 mask_temperature=1.0, mask_temperature_end=None, entropy_weight=0.0):
     "A-HMLC on the raw projections (one attention head per level, of size `proj_dim`)."
     return LossOnZ(AHMLCLoss(proj_dim, hierarchy.n_levels, temperature=temperature,
                              base_temperature=base_temperature or temperature, prefix_until=prefix_until,
-                             **_given(positives=positives, path_weight=path_weight)))
+                             mask_temperature=mask_temperature, mask_temperature_end=mask_temperature_end,
+                             entropy_weight=entropy_weight, **_given(positives=positives, path_weight=path_weight)))
 
 # %% ../nbs/05_config.ipynb #1b0558b7
 _T = ('temperature', 'base_temperature')
@@ -190,9 +206,11 @@ for _lt in ('hmc', 'hce', 'hmce'):
     register_method(_lt, lambda h, f, p, *, temperature, base_temperature, layer_penalty, _lt=_lt:
                     _HMLCMethod(_lt, temperature, base_temperature, layer_penalty), _T + ('layer_penalty',),
                     f"{_lt.upper()} (Zhang et al. 2022) with an instance-id column")
-register_method('ghmlc', _build_ghmlc, _MASKED + ('mask_positives',), "G-HMLC: hard GMM masks per level")
-register_method('ahmlc', _build_ahmlc, _MASKED, "A-HMLC: soft attention masks per level")
-register_method('dpghmlc', lambda h, f, p, **kw: _build_ghmlc(h, f, p, cls=DPGHMLCLoss, **kw), _MASKED + ('mask_positives',),
+_GMASK = ('mask_positives', 'mask_mode', 'relevance', 'ema', 'hysteresis', 'min_share', 'sample_match', 'gmm_iters', 'min_dims')
+_AMASK = ('mask_temperature', 'mask_temperature_end', 'entropy_weight')
+register_method('ghmlc', _build_ghmlc, _MASKED + _GMASK, "G-HMLC: hard GMM masks per level")
+register_method('ahmlc', _build_ahmlc, _MASKED + _AMASK, "A-HMLC: soft attention masks per level")
+register_method('dpghmlc', lambda h, f, p, **kw: _build_ghmlc(h, f, p, cls=DPGHMLCLoss, **kw), _MASKED + _GMASK,
                 "G-HMLC with Dirichlet-process feature groups")
 register_method('cpcc', lambda h, f, p, *, temperature, base_temperature, cpcc_weight, cpcc_metric:
                 _CPCCMethod(temperature, base_temperature, cpcc_weight, cpcc_metric),
@@ -236,6 +254,56 @@ def _replace_fields(cfg, kw):
                               f"; fields: {', '.join(names)}."))
     return dataclasses.replace(cfg, **kw)
 
+# %% ../nbs/05_config.ipynb #9f80c340
+MAX_SEED = 2**32 - 1  # largest `seed` / `data_seed`: numpy's legacy seeding and per-epoch seeds (seed * 100003 + epoch) stay in range
+
+# %% ../nbs/05_config.ipynb #617ca736
+def _finite(v, lo, hi=None, strict=False, hi_open=False) -> bool:
+    "Is `v` a real, finite number (not a bool) with `lo <(=) v <(=) hi`?"
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v): return False
+    if (v <= lo) if strict else (v < lo): return False
+    return hi is None or ((v < hi) if hi_open else (v <= hi))
+
+# %% ../nbs/05_config.ipynb #d2ea1429
+def parse_levels(levels:str, # comma-separated level names or indices, e.g. 'class,category' or '1,0'; '' = all
+                ) -> list: # the entries in order: ints for indices, strings for names (empty: all levels)
+    "The level selection of `TrainConfig.levels`; a `ConfigError` for empty entries or duplicates."
+    if not isinstance(levels, str): _fail('levels', levels, "must be a string of comma-separated level names or indices")
+    if not levels.strip(): return []
+    items = [s.strip() for s in levels.split(',')]
+    if any(not s for s in items): _fail('levels', levels, "has an empty entry; write e.g. 'category,class' or '0,1'")
+    out = [int(s) if s.isdigit() else s for s in items]
+    if len(set(out)) != len(out): _fail('levels', levels, "names a level twice")
+    return out
+
+# %% ../nbs/05_config.ipynb #4e6f3350
+def _check_masking(cfg):
+    "The G-HMLC / A-HMLC mask fields and `levels` (see `check_config`)."
+    for k, allowed in dict(mask_mode=('relevance', 'values', 'normalized', 'argmax', 'sample'), relevance=('eta2', 'increment'),
+                           sample_match=('relevance', 'mean')).items():
+        v = getattr(cfg, k)
+        if v not in allowed: _fail(k, v, f"must be one of {', '.join(allowed)}")
+    n = len(parse_levels(cfg.levels))
+    if n == 1 and cfg.method in ('ghmlc', 'ahmlc', 'dpghmlc', 'hmc', 'hce', 'hmce'):
+        _fail('levels', cfg.levels, f"selects one level; {cfg.method} needs at least 2 (or '' for all)")
+    top = 1 / n if n else 1 / 2
+    if not _finite(cfg.ema, 0, 1, hi_open=True): _fail('ema', cfg.ema, "must be a number in [0, 1) (0: no smoothing)")
+    if not _finite(cfg.hysteresis, 0): _fail('hysteresis', cfg.hysteresis, "must be a finite number >= 0 (0: off)")
+    if not _finite(cfg.min_share, 0, top + 1e-12):
+        _fail('min_share', cfg.min_share, f"must be a number in [0, 1/levels] ([0, {top:.4g}] here)")
+    if isinstance(cfg.gmm_iters, bool) or not isinstance(cfg.gmm_iters, (int, np.integer)) or cfg.gmm_iters < 1:
+        _fail('gmm_iters', cfg.gmm_iters, "must be an integer >= 1")
+    if isinstance(cfg.min_dims, bool) or not isinstance(cfg.min_dims, (int, np.integer)) or cfg.min_dims < 0:
+        _fail('min_dims', cfg.min_dims, "must be an integer >= 0")
+    if not _finite(cfg.mask_temperature, 0, strict=True): _fail('mask_temperature', cfg.mask_temperature, "must be a finite number > 0")
+    if cfg.mask_temperature_end is not None and not _finite(cfg.mask_temperature_end, 0, strict=True):
+        _fail('mask_temperature_end', cfg.mask_temperature_end, "must be None (constant) or a finite number > 0")
+    if not _finite(cfg.entropy_weight, 0): _fail('entropy_weight', cfg.entropy_weight, "must be a finite number >= 0 (0: off)")
+    if cfg.method == 'dpghmlc':
+        if cfg.mask_mode != 'relevance': _fail('mask_mode', cfg.mask_mode, "must be 'relevance' for dpghmlc (the DP clusters relevance points)")
+        for k in ('ema', 'hysteresis'):
+            if getattr(cfg, k): _fail(k, getattr(cfg, k), "must be 0 for dpghmlc (it refits its groups at every step)")
+
 # %% ../nbs/05_config.ipynb #62724742
 def check_config(cfg:TrainConfig, # the settings to check
                 ) -> TrainConfig: # the same config, if valid
@@ -249,6 +317,7 @@ def check_config(cfg:TrainConfig, # the settings to check
     for k, allowed in dict(positives=('label', 'prefix'), layer_penalty=('pow2', 'exp'), mask_positives=('label', 'prefix')).items():
         v = getattr(cfg, k)
         if v is not None and v not in allowed: _fail(k, v, f"must be None or one of {', '.join(allowed)}")
+    _check_masking(cfg)
     for k in ('epochs', 'batch_size', 'n_views', 'in_channels', 'width', 'proj_dim', 'img_size', 'n_points',
               'save_every', 'keep_last'):
         v = getattr(cfg, k)
@@ -256,6 +325,9 @@ def check_config(cfg:TrainConfig, # the settings to check
     for k in ('n_train', 'n_test', 'num_workers', 'seed', 'data_seed', 'max_shift'):
         v = getattr(cfg, k)
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0: _fail(k, v, "must be an integer >= 0")
+    for k in ('seed', 'data_seed'):
+        v = getattr(cfg, k)
+        if v > MAX_SEED: _fail(k, v, f"must be at most {MAX_SEED} (2**32 - 1, the range every random number generator accepts)")
     for k in ('feat_dim', 'proj_hidden'):
         v = getattr(cfg, k)
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 1): _fail(k, v, "must be None or an integer >= 1")
@@ -265,8 +337,10 @@ def check_config(cfg:TrainConfig, # the settings to check
     for k in ('weight_decay', 'warmup_epochs', 'grad_clip', 'cpcc_weight'):
         v = getattr(cfg, k)
         if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0: _fail(k, v, "must be a number >= 0")
-    if cfg.base_temperature is not None and not cfg.base_temperature > 0: _fail('base_temperature', cfg.base_temperature, "must be None or > 0")
-    if cfg.path_weight is not None and not cfg.path_weight >= 0: _fail('path_weight', cfg.path_weight, "must be None or >= 0")
+    if cfg.base_temperature is not None and not _finite(cfg.base_temperature, 0, strict=True):
+        _fail('base_temperature', cfg.base_temperature, "must be None or a finite number > 0")
+    if cfg.path_weight is not None and not _finite(cfg.path_weight, 0):
+        _fail('path_weight', cfg.path_weight, "must be None or a finite number >= 0")
     if not 0 <= cfg.prefix_until <= 1: _fail('prefix_until', cfg.prefix_until, "must be in [0, 1]")
     if not isinstance(cfg.val_frac, (int, float)) or not 0 <= cfg.val_frac < 1:
         _fail('val_frac', cfg.val_frac, "must be a number in [0, 1) (0: no validation split)")
@@ -287,11 +361,16 @@ def check_config(cfg:TrainConfig, # the settings to check
         _fail('feat_dim', cfg.feat_dim, f"must be None for {cfg.encoder} (its feature size is fixed)")
     if (cfg.dataset == 'modelnet40') != (cfg.encoder == 'pointnet'):
         _fail('encoder', cfg.encoder, "must be 'pointnet' for dataset 'modelnet40' and an image encoder otherwise")
+    want = dict(digits=1, mnist=1, cifar100=3).get(cfg.dataset)
+    if want is not None and cfg.in_channels != want:
+        _fail('in_channels', cfg.in_channels, f"must be {want} for dataset {cfg.dataset!r} (its images have {want} channel{'s' * (want > 1)})")
     dev = str(cfg.device)
     if not (dev in ('auto', 'cpu', 'cuda', 'mps') or dev.startswith('cuda:')):
         _fail('device', dev, "must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
     if dev.startswith('cuda') and not torch.cuda.is_available():
         _fail('device', dev, "asks for CUDA, which is not available here; use --device cpu or auto")
+    if dev == 'mps' and not (getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available()):
+        _fail('device', dev, "asks for MPS (Apple GPUs), which is not available here; use --device cpu or auto")
     return cfg
 
 # %% ../nbs/05_config.ipynb #e8dbecf5
