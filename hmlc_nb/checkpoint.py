@@ -4,14 +4,15 @@
 
 # %% ../nbs/05a_checkpoint.ipynb #539463a9
 from __future__ import annotations
-import hashlib, io, json, math, os, random, shutil
+import atexit, hashlib, io, json, math, os, random, re, shutil, socket, time, zipfile
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'CheckpointError', 'atomic_write_bytes', 'save_checkpoint', 'load_checkpoint', 'list_checkpoints',
-           'latest_checkpoint', 'prune_checkpoints', 'seed_everything', 'get_rng_state', 'set_rng_state', 'prepare_out']
+__all__ = ['RUN_FILES', 'LOCK_FILE', 'CheckpointError', 'atomic_write_bytes', 'save_checkpoint', 'load_checkpoint',
+           'list_checkpoints', 'latest_checkpoint', 'prune_checkpoints', 'seed_everything', 'get_rng_state',
+           'set_rng_state', 'prepare_out', 'RunLockedError', 'lock_run', 'unlock_run', 'run_lock', 'clean_run_folder']
 
 # %% ../nbs/05a_checkpoint.ipynb #a4bdd6ab
 class CheckpointError(ValueError):
@@ -68,6 +69,12 @@ def load_checkpoint(path, # a `.pt` file written by `save_checkpoint`
         if hashlib.sha256(data).hexdigest() != want:
             raise CheckpointError(f"Checkpoint '{path}' is corrupted: its SHA-256 does not match '{side.name}' "
                                   f"(the file was truncated or changed on disk after it was written).")
+    elif data[:4] == b'PK\x03\x04':  # no side file: the CRC-32 of every member of torch's zip container
+        try: bad = zipfile.ZipFile(io.BytesIO(data)).testzip()
+        except Exception as e: bad = f"({type(e).__name__}: {str(e)[:100]})"
+        if bad is not None:
+            raise CheckpointError(f"Checkpoint '{path}' is corrupted: {bad} fails its CRC-32 check (the file was truncated "
+                                  f"or changed on disk after it was written).")
     try: state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as e:
         raise CheckpointError(f"Checkpoint '{path}' cannot be read ({type(e).__name__}: {str(e)[:200]}); "
@@ -101,7 +108,7 @@ def list_checkpoints(folder, # a run folder (holding `checkpoints/`) or the chec
     def key(p):
         try: return int(p.stem.split('_')[1][1:])
         except (IndexError, ValueError): return -1
-    return sorted((p for p in folder.glob('ckpt_s*_e*.pt') if key(p) >= 0), key=key)
+    return sorted((p for p in folder.glob('ckpt_s*_e*.pt') if key(p) >= 0 and p.is_file()), key=key)
 
 # %% ../nbs/05a_checkpoint.ipynb #fee8a662
 def latest_checkpoint(folder, # a run folder or its checkpoints folder
@@ -157,6 +164,7 @@ def set_rng_state(state:dict):
 
 # %% ../nbs/05a_checkpoint.ipynb #7caa13dd
 RUN_FILES = ('checkpoints', 'log.csv', 'log.json', 'config.json', 'results.json', 'embeddings.pt', 'tsne.png')
+LOCK_FILE = '.hmlc.lock'  # the run-folder lock: `<pid>\n<host>\n` of the process that owns the folder
 
 # %% ../nbs/05a_checkpoint.ipynb #0baeb9c4
 def prepare_out(out, # the run folder
@@ -168,6 +176,16 @@ def prepare_out(out, # the run folder
     if resume and overwrite: raise ValueError("Pass either `resume` (--resume) or `overwrite` (--overwrite), not both.")
     if out.exists() and not out.is_dir(): raise FileExistsError(f"--out '{out}' is a file, not a folder; choose another --out.")
     existing = [n for n in RUN_FILES if (out / n).exists()]
+    if resume:
+        ck = out / 'checkpoints'
+        if ck.exists() and not ck.is_dir():
+            raise FileExistsError(f"Cannot resume '{out}': '{ck}' is a file, not the checkpoints folder. Move it away, "
+                                  f"or start the run again with --overwrite, or choose another --out.")
+        done = [n for n in ('log.csv', 'log.json', 'results.json', 'embeddings.pt', 'tsne.png') if (out / n).exists()]
+        if done and not list_checkpoints(out):
+            raise FileExistsError(f"Cannot resume '{out}': it holds a run ({', '.join(done)}) but no checkpoint in "
+                                  f"'{ck}' to continue from, so resuming would start over and overwrite it. Start it "
+                                  f"again with --overwrite (replaces those files), or choose another --out.")
     if existing and not (resume or overwrite):
         raise FileExistsError(f"Output folder '{out}' already holds a run ({', '.join(existing)}). Pass --resume to "
                               f"continue it, --overwrite to replace it, or choose another --out.")
@@ -177,3 +195,105 @@ def prepare_out(out, # the run folder
             else: (out / n).unlink()
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+# %% ../nbs/05a_checkpoint.ipynb #69433e0c
+_LOCKS = {}  # lock files this process holds -> how many times it took them
+
+def _pid_alive(pid:int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True  # exists, owned by another user
+    except (OverflowError, ValueError, OSError): return False
+    return True
+
+def _read_lock(lock:Path) -> tuple:
+    "`(pid, host)` of a lock file; `(None, None)` when it cannot be read (being written, or garbage)."
+    try: words = lock.read_text().split()
+    except (OSError, UnicodeDecodeError): return None, None
+    try: return int(words[0]), (words[1] if len(words) > 1 else None)
+    except (IndexError, ValueError): return None, None
+
+# %% ../nbs/05a_checkpoint.ipynb #7264ed42
+class RunLockedError(ValueError):
+    "Another process holds the lock of the run folder (the message names it, its process and the lock file)."
+
+def lock_run(out, # the run folder (created if missing)
+            ) -> Path: # the lock file
+    "Take the exclusive lock of run folder `out` (`out/LOCK_FILE` with this process's pid and host); re-entrant in one process, stale locks of dead processes are taken over."
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise FileExistsError(f"--out '{out}' is a file, not a folder; choose another --out.")
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise FileExistsError(f"Cannot create the run folder '{out}' ({e.strerror or e}); choose another --out.") from None
+    lock = out / LOCK_FILE
+    key = str(lock.resolve())
+    if _LOCKS.get(key): _LOCKS[key] += 1; return lock
+    host, pid, h = socket.gethostname(), None, None
+    for _ in range(40):
+        try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            pid, h = _read_lock(lock)
+            if pid is None:  # just created by another process, not written yet; or garbage
+                try: age = time.time() - lock.stat().st_mtime
+                except FileNotFoundError: continue
+                if age < 5: time.sleep(0.25); continue
+            elif h not in (None, host) or (pid != os.getpid() and _pid_alive(pid)):
+                raise RunLockedError(f"Run folder '{out}' is in use by another run (process {pid} on {h or host}; lock "
+                                     f"file '{lock}'). Wait for it to finish or stop it, or choose another --out; if no "
+                                     f"such process runs any more, delete the lock file.") from None
+            try: lock.unlink()  # stale: its process is gone
+            except FileNotFoundError: pass
+            continue
+        except OSError as e:
+            raise FileExistsError(f"Cannot create the lock file '{lock}' ({e.strerror or e}); choose another --out.") from None
+        with os.fdopen(fd, 'w') as f: f.write(f"{os.getpid()}\n{host}\n")
+        _LOCKS[key] = 1
+        return lock
+    raise RunLockedError(f"Run folder '{out}' is in use by another run: its lock file '{lock}' is being written "
+                         f"and cannot be read; if no other run uses the folder, delete the lock file.")
+
+# %% ../nbs/05a_checkpoint.ipynb #81613501
+def unlock_run(lock, # the lock file `lock_run` returned (or the run folder)
+              ):
+    "Release a lock `lock_run` took (the file goes when this process took it as often as it released it)."
+    if lock is None: return
+    lock = Path(lock)
+    if lock.is_dir(): lock = lock / LOCK_FILE
+    key = str(lock.resolve())
+    if not _LOCKS.get(key): return
+    _LOCKS[key] -= 1
+    if _LOCKS[key]: return
+    del _LOCKS[key]
+    if _read_lock(lock)[0] == os.getpid():
+        try: lock.unlink()
+        except FileNotFoundError: pass
+
+@atexit.register
+def _release_all():
+    for k in list(_LOCKS): _LOCKS[k] = 1; unlock_run(k)
+
+# %% ../nbs/05a_checkpoint.ipynb #4144842f
+class run_lock:
+    "`with run_lock(out):` holds the lock of run folder `out` (see `lock_run`) for the block."
+    def __init__(self, out): self.out = out
+    def __enter__(self): self.lock = lock_run(self.out); return self.lock
+    def __exit__(self, *exc): unlock_run(self.lock)
+
+# %% ../nbs/05a_checkpoint.ipynb #846f5bca
+_TMP = re.compile(r'^\.(.+)\.(\d+)\.tmp$')  # `atomic_write_bytes`'s temporary files: .<name>.<pid>.tmp
+_CORRUPT = re.compile(r'^ckpt_s\d+_e\d+\.pt(\.sha256)?\.corrupt$')  # damaged checkpoints `latest_checkpoint` set aside
+
+def clean_run_folder(out, # the run folder (its lock held by this process)
+                     corrupt:bool=False, # also remove the `*.corrupt` copies of damaged checkpoints (after a finished run)
+                    ) -> list: # the files removed
+    "Remove the temporary files of dead writers (and the `.corrupt` checkpoint copies) from `out` and `out/checkpoints`."
+    gone = []
+    for folder in (Path(out), Path(out) / 'checkpoints'):
+        if not folder.is_dir(): continue
+        for f in folder.iterdir():
+            m = _TMP.match(f.name)
+            junk = ((m is not None and int(m[2]) != os.getpid() and not _pid_alive(int(m[2])))
+                    or f.name in {n + '.tmp' for n in RUN_FILES} or (corrupt and _CORRUPT.match(f.name) is not None))
+            if junk and f.is_file():
+                f.unlink(); gone.append(f)
+    return gone
