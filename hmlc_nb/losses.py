@@ -7,6 +7,7 @@ __all__ = ['positive_mask', 'supcon_loss', 'with_instance_ids', 'hmlc_loss', 'cp
 
 # %% ../nbs/02_losses.ipynb #14c3f344
 import math
+from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
@@ -29,8 +30,8 @@ def _row_ids(labels):
     "Dense ids `[B]` of the distinct labels (rows) of integer `labels` `[B]` or `[B, K]`, in sorted order."
     return prefix_ids(labels[:, None] if labels.ndim == 1 else labels)[:, -1]
 
-def positive_mask(labels, # class ids `[B]` or label paths `[B, K]` (rows compared whole)
-                 ) -> torch.Tensor: # bool `[B, B]`, True where the labels are equal (diagonal included)
+def positive_mask(labels, # class ids [B] or label paths [B, K] (rows compared whole)
+                 ) -> torch.Tensor: # bool [B, B], True where the labels are equal (diagonal included)
     "The `[B, B]` positive mask of `labels`: `mask[i, j]` iff sample `j` has the same label (row) as sample `i`."
     g = _row_ids(_as_labels(labels, None))
     return g[:, None] == g[None, :]
@@ -74,12 +75,12 @@ class _OffDiagLogSumExp(torch.autograd.Function):
         with torch.autocast(z.device.type, enabled=False):
             return (w * (p @ z) + p.T @ (w * z)) / ctx.temperature, None
 
-def _supcon(features, # `[B, V, D]`, L2-normalized, already checked
-            groups=None, # dense class ids `[B]` (`_row_ids`); None with `mask=None`: SimCLR
-            mask=None, # `[B, B]` positive weights, or None
+def _supcon(features, # [B, V, D], L2-normalized, already checked
+            groups=None, # dense class ids [B] (_row_ids); None with mask=None: SimCLR
+            mask=None, # [B, B] positive weights, or None
             temperature=0.07, base_temperature=0.07,
-            n_groups=None, # number of group ids (`groups.max() + 1` when None); ids need not all occur
-            weights=None): # `[B]` anchor weights (shared by a sample's views), or None: a plain mean
+            n_groups=None, # number of group ids (groups.max() + 1 when None); ids need not all occur
+            weights=None): # [B] anchor weights (shared by a sample's views), or None: a plain mean
     "SupCon without input checks: the kernel shared by `supcon_loss` and `hmlc_loss`."
     with torch.autocast(features.device.type, enabled=False):  # all in float32 (or float64), autocast or not
         return _supcon_fp32(features, groups, mask, temperature, base_temperature, n_groups, weights)
@@ -113,12 +114,12 @@ def _supcon_fp32(features, groups, mask, temperature, base_temperature, n_groups
     return -(temperature / base_temperature) * (w * mean_log_prob_pos).sum() / w.sum()
 
 # %% ../nbs/02_losses.ipynb #ac422ed9
-def supcon_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, V views per sample
-                labels:torch.Tensor=None, # class ids `[B]` (or label paths `[B, K]`, rows compared whole)
-                mask:torch.Tensor=None, # `[B, B]` positive weights (bool or float), instead of `labels`
+def supcon_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections, V views per sample
+                labels:torch.Tensor=None, # class ids [B] (or label paths [B, K], rows compared whole)
+                mask:torch.Tensor=None, # [B, B] positive weights (bool or float), instead of labels
                 temperature:float=0.07, # softmax temperature
-                base_temperature:float=0.07, # the loss is scaled by `temperature / base_temperature`
-                weights:torch.Tensor=None, # `[B]` anchor weights >= 0 (a sample's views share its weight); None: all 1
+                base_temperature:float=0.07, # the loss is scaled by temperature / base_temperature
+                weights:torch.Tensor=None, # [B] anchor weights >= 0 (a sample's views share its weight); None: all 1
                ) -> torch.Tensor: # scalar loss (float32, or float64 for float64 features)
     "Supervised contrastive loss (SupContrast's `SupConLoss`, `contrast_mode='all'`); SimCLR without labels or mask."
     features = _check_features(features)
@@ -142,8 +143,8 @@ def supcon_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, 
     return _supcon(features, groups, mask, temperature, base_temperature, weights=weights)
 
 # %% ../nbs/02_losses.ipynb #a5365a5d
-def with_instance_ids(labels:torch.Tensor, # label paths `[B, L]` (or class ids `[B]`)
-                     ) -> torch.Tensor: # `[B, L+1]`: `labels` with `arange(B)` appended as the finest column
+def with_instance_ids(labels:torch.Tensor, # label paths [B, L] (or class ids [B])
+                     ) -> torch.Tensor: # [B, L+1]: labels with arange(B) appended as the finest column
     "Append an instance-id column to `labels`, the way the HMLC authors make the finest level count."
     labels = _as_labels(labels, None)
     if labels.ndim == 1: labels = labels[:, None]
@@ -164,13 +165,13 @@ def _first_of_each(groups, n_groups):
     first = torch.full((n_groups,), n, dtype=torch.long, device=groups.device)
     return first.scatter_reduce_(0, groups, torch.arange(n, device=groups.device), 'amin')
 
-def hmlc_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, V views per sample
-              labels:torch.Tensor, # label paths `[B, L]`, coarse first (integer ids)
+def hmlc_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections, V views per sample
+              labels:torch.Tensor, # label paths [B, L], coarse first (integer ids)
               loss_type:str='hmce', # 'hmc' (penalty only), 'hce' (max-constraint only) or 'hmce' (both)
               temperature:float=0.07, # SupCon temperature at every level
-              base_temperature:float=0.07, # every level loss is scaled by `temperature / base_temperature`
-              layer_penalty=None, # `F`, called on `1/l` as a float32 tensor; None: `2**x` (the authors' script: `torch.exp`)
-              all_levels:bool=False, # also train the finest level: same value as the reference on `with_instance_ids(labels)`
+              base_temperature:float=0.07, # every level loss is scaled by temperature / base_temperature
+              layer_penalty:Callable|None=None, # F, called on 1/l as a float32 tensor; None: 2**x (the authors' script: torch.exp)
+              all_levels:bool=False, # also train the finest level: same value as the reference on with_instance_ids(labels)
              ) -> torch.Tensor: # scalar loss
     "Hierarchical multi-label contrastive loss (HMC/HCE/HMCE, Zhang et al. 2022): the reference `HMLC` value, vectorized."
     features = _check_features(features)
@@ -205,11 +206,11 @@ def hmlc_loss(features:torch.Tensor, # `[B, V, D]` L2-normalized projections, V 
     return total / (L + 1 if all_levels else L)
 
 # %% ../nbs/02_losses.ipynb #640e8b10
-def cpcc_loss(z:torch.Tensor, # embeddings `[B, D]` or `[B, V, D]` (views share their sample's path)
-              paths:torch.Tensor, # label paths `[B, L]`, coarse first (integer ids)
+def cpcc_loss(z:torch.Tensor, # embeddings [B, D] or [B, V, D] (views share their sample's path)
+              paths:torch.Tensor, # label paths [B, L], coarse first (integer ids)
               metric:str='l2', # distance between class means: 'l2' or 'cosine'
               eps:float=1e-8, # added under the L2 square root and to the correlation's denominator
-             ) -> torch.Tensor: # scalar `1 - CPCC` (a differentiable 0 when CPCC is undefined)
+             ) -> torch.Tensor: # scalar 1 - CPCC (a differentiable 0 when CPCC is undefined)
     "Differentiable `1 - CPCC` of the class means of a batch (Zeng et al. 2023's regulariser)."
     if not isinstance(z, torch.Tensor) or z.ndim not in (2, 3) or not z.is_floating_point():
         raise ValueError(f"`z` must be a floating tensor [B, D] or [B, V, D], got {getattr(z, 'shape', type(z).__name__)}.")
