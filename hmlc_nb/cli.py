@@ -14,8 +14,8 @@ from .train import Trainer, TrainingInterrupted, NonFiniteLossError
 from .distributed import is_dist, cleanup_distributed
 
 # %% auto #0
-__all__ = ['add_config_options', 'config_from_args', 'run_training', 'auto_threads', 'compare_table', 'train_main',
-           'compare_main', 'main']
+__all__ = ['add_config_options', 'config_from_args', 'measure_masks', 'run_training', 'auto_threads', 'compare_table',
+           'train_main', 'compare_main', 'main']
 
 # %% ../nbs/07_cli.ipynb #1391429a
 def _parse_bool(s:str) -> bool:
@@ -85,6 +85,38 @@ def _headline(m:dict) -> dict:
     return dict(linear_acc=enc.get('linear'), path_acc=enc.get('linear_path'), knn_acc=enc.get('knn'),
                 silhouette=proj.get('silhouette'), embedding_variance=proj.get('variance'))
 
+# %% ../nbs/07_cli.ipynb #65dbc81e
+def _per_level(d:dict, names:list) -> dict:
+    "`{metric: [v_level0, ...]}` as `{metric: {level name: v}}` (flat keys `selectivity/own_gap/<level>` for the tables)."
+    return {k: ({n: v for n, v in zip(names, vals)} if isinstance(vals, list) else vals) for k, vals in d.items()}
+
+# %% ../nbs/07_cli.ipynb #4a12107e
+def measure_masks(criterion, # the trained loss (`Trainer.criterion`); methods without masks get masks fitted on `train`
+                  train:tuple, # `(feats, z [N, D], paths [N, L])` of the training split (from `extract_features`)
+                  scored:dict, # split name (e.g. 'test', 'val') -> `(feats, z, paths)` scored by the probes
+                  level_names:list, # the levels' names
+                  history:list|None=None, # the Trainer's per-epoch rows (`Trainer.history`): mask trajectory and health
+                  epochs:int=50, # selectivity probes: full-batch steps
+                  seed:int=0, # probe and mask-fitting seed
+                 ) -> dict: # `masks`, `selectivity` per split, `mask_trajectory`, `mask_health` (None without logged masks)
+    "Feature identification of a trained run: the masks on the projections, and the selectivity of each level's dimensions."
+    from hmlc_nb import evaluate as ev
+    from hmlc_nb.masking import GHMLCLoss, AHMLCLoss
+    _, ztr, ptr = train
+    own = any(isinstance(m, (GHMLCLoss, AHMLCLoss)) for m in criterion.modules()) if criterion is not None else False
+    masks = ev.masks_for(criterion, ztr, ptr, seed=seed)
+    out = dict(masks=dict(source='learned' if own else 'fitted', D=int(ztr.shape[1]),
+                          dims={n: int(m.sum()) for n, m in zip(level_names, masks)}))
+    out['selectivity'] = {split: _per_level(ev.selectivity(ztr, ptr, z, p, masks, epochs=epochs, seed=seed), level_names)
+                          for split, (_, z, p) in scored.items()}
+    traj = None
+    if history:
+        try: traj = ev.mask_trajectory(history)
+        except ValueError: traj = None                                   # the method logs no masks
+    out['mask_trajectory'] = traj
+    out['mask_health'] = ev.mask_health(traj, int(ztr.shape[1])) if traj else None
+    return out
+
 # %% ../nbs/07_cli.ipynb #e25c4bb1
 def run_training(cfg:TrainConfig, # the run's settings
                  out, # run folder
@@ -95,11 +127,16 @@ def run_training(cfg:TrainConfig, # the run's settings
                  tsne_points:int=1000, # samples in the t-SNE
                  probe_epochs:int|None=None, # linear-probe epochs (None: `linear_eval`'s default)
                  eval_kw:dict|None=None, # more keyword arguments for `evaluate_features` (e.g. `k`)
+                 selectivity_epochs:int=50, # feature identification: full-batch steps of each selectivity probe (0: skip it)
                  threads:int|str|None=None, # CPU threads in use (recorded); 'auto': adapt them to the load while training
                  log=_log_to_stderr, # where messages go
                 ) -> dict|None: # the results (also in `out/results.json`); None on DDP ranks other than 0
-    "Train `cfg` into `out`, evaluate the encoder and the projection, write results, embeddings and the t-SNE figure."
+    "Train `cfg` into `out`, evaluate the encoder, the projection and its masks, write results, embeddings and the figures."
     out = Path(out)
+    if evaluate:  # settings the evaluation would refuse fail now, not after training
+        from hmlc_nb.evaluate import check_eval_args
+        check_eval_args(probe_epochs=probe_epochs, tsne_points=tsne_points if figure else None,
+                        n_test=cfg.n_test or None, n_train=cfg.n_train or None)
     t0 = time.time()
     gov = [_ThreadGovernor(log=log)] if threads == 'auto' else []
     joined = is_dist()  # a process group made by the Trainer (torchrun) is left here, right after training
@@ -132,10 +169,19 @@ def run_training(cfg:TrainConfig, # the run's settings
     m, trd, ted = ev.evaluate_model(tr.model, tr.train_ds, tr.test_ds, tr.hierarchy, device=tr.device,
                                     return_features=True, **kw)
     res.update(m); res.update(_headline(m))
+    names, scored = res['level_names'], dict(test=ted)
     if tr.val_ds is not None:  # probes trained on the rest of the training data, scored on the validation share
-        mv = ev.evaluate_model(tr.model, tr.train_ds, tr.val_ds, tr.hierarchy, device=tr.device, **kw)
+        mv, _, scored['val'] = ev.evaluate_model(tr.model, tr.train_ds, tr.val_ds, tr.hierarchy, device=tr.device,
+                                                 return_features=True, **kw)
         res['val'] = dict(mv, **_headline(mv))
-    res['eval_seconds'], names = round(time.time() - t1, 2), res['level_names']
+    if selectivity_epochs:
+        t2 = time.time()
+        fi = measure_masks(tr.criterion, trd, scored, names, history=tr.history, epochs=selectivity_epochs, seed=cfg.seed)
+        sel = fi.pop('selectivity')
+        res.update(fi, selectivity=sel['test'])
+        if 'val' in sel: res['val']['selectivity'] = sel['val']
+        res['selectivity_seconds'] = round(time.time() - t2, 2)
+    res['eval_seconds'] = round(time.time() - t1, 2)
     feats, z, paths = ted
     torch.save(dict(z=z.cpu(), paths=paths.cpu(), level_names=names), out / 'embeddings.pt.tmp')
     os.replace(out / 'embeddings.pt.tmp', out / 'embeddings.pt')
@@ -144,6 +190,10 @@ def run_training(cfg:TrainConfig, # the run's settings
         fig = ev.tsne_figure({cfg.method: z}, paths, names, path_png=out / 'tsne.png', max_points=tsne_points, seed=cfg.seed)
         plt.close(fig)
         res['figure'] = str(out / 'tsne.png')
+        if res.get('mask_trajectory'):
+            plt.close(ev.masks_figure({f'{cfg.method} seed{cfg.seed}': res['mask_trajectory']}, path_png=out / 'masks.png',
+                                      D=res['masks']['D'], level_names=names))
+            res['masks_figure'] = str(out / 'masks.png')
     res['wall_seconds'] = round(time.time() - t0, 2)
     _write_json(out / 'results.json', res)
     return res
@@ -249,6 +299,15 @@ def _run_guarded(fn, prog):
     except (ValueError, FileExistsError, FileNotFoundError) as e:
         print(f"{prog}: error: {e}" if r == 0 else f"{prog} [rank {r}]: error: {e}", file=sys.stderr); return 2
 
+# %% ../nbs/07_cli.ipynb #a317818d
+def _columns(runs:list, which:str) -> list|None:
+    "`format_table` columns: None (its defaults), or for 'all' its defaults plus the selectivity gaps per level when measured."
+    from hmlc_nb.evaluate import default_columns
+    names = next((r['level_names'] for r in runs if 'level_names' in r), None)
+    if which != 'all' or names is None or not any(r.get('selectivity') for r in runs): return None
+    return (default_columns(names, 'all') + [(f'sel own-gap {n}', f'selectivity/own_gap/{n}', 'acc') for n in names]
+            + [(f'sel other-gap {n}', f'selectivity/other_gap/{n}', 'acc') for n in names])
+
 # %% ../nbs/07_cli.ipynb #fd2d5bbe
 def compare_table(runs:list, # run results (dicts with 'method', 'seed' and metrics)
                   which:str='main', # column set of `format_table`: 'main', 'all' or 'linear'; 'val': 'main' on test, then on validation
@@ -260,11 +319,12 @@ def compare_table(runs:list, # run results (dicts with 'method', 'seed' and metr
         val = [{**r, **r['val']} for r in runs if r.get('val')]
         return ("test\n" + compare_table(runs, 'main', baseline) + "\n\nvalidation (probes trained on the rest of the training data)\n"
                 + (compare_table(val, 'main', baseline) if val else "none: the runs had val_frac=0"))
-    text = format_table(runs, which=which)
+    cols = _columns(runs, which)
+    text = format_table(runs, columns=cols, which=which)
     seeds = sorted({r.get('seed') for r in runs})
     if len(seeds) > 1 and any(r['method'] == baseline for r in runs) and len({r['method'] for r in runs}) > 1:
         text += f"\n\npaired difference to {baseline} (per seed, then mean ± std over {len(seeds)} seeds)\n"
-        text += format_table(paired_differences(runs, baseline), which=which)
+        text += format_table(paired_differences(runs, baseline), columns=cols, which=which)
     return text
 
 # %% ../nbs/07_cli.ipynb #b9e75374
@@ -330,7 +390,7 @@ def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
         config_from_args(a)
         seeds = a.seeds if a.seeds is not None else [config_from_args(a).seed]
         if a.resume and a.overwrite: raise ValueError("Pass either --resume or --overwrite, not both.")
-        mine = [n for n in ('results.json', 'summary.json', 'table.txt', 'tsne.png', 'accuracy.png') if (out / n).exists()]
+        mine = [n for n in ('results.json', 'summary.json', 'table.txt', 'tsne.png', 'accuracy.png', 'masks.png') if (out / n).exists()]
         mine += [d.name for d in out.glob('seed*') if d.is_dir()]
         if mine and not (a.resume or a.overwrite):
             raise FileExistsError(f"Output folder '{out}' already holds a comparison ({', '.join(sorted(mine)[:5])}). "
@@ -373,6 +433,11 @@ def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
                                   first['level_names'], path_png=out / 'tsne.png', max_points=a.tsne_points, seed=seeds[0])
                 plt.close(fig)
             plt.close(seed_bars_figure(runs, path_png=out / 'accuracy.png'))
+            trajs = {f"{r['method']} seed{r['seed']}": r['mask_trajectory'] for r in runs if r.get('mask_trajectory')}
+            if trajs:
+                from hmlc_nb.evaluate import masks_figure
+                D = next(r['masks']['D'] for r in runs if r.get('mask_trajectory'))
+                plt.close(masks_figure(trajs, path_png=out / 'masks.png', D=D, level_names=runs[0]['level_names']))
             print(table)
         summary['wall_seconds'] = round(time.time() - t0, 1)
         _write_json(out / 'summary.json', summary)

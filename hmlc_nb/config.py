@@ -254,17 +254,17 @@ def _replace_fields(cfg, kw):
                               f"; fields: {', '.join(names)}."))
     return dataclasses.replace(cfg, **kw)
 
-# %% ../nbs/05_config.ipynb #9f80c340
+# %% ../nbs/05_config.ipynb #dc27576f
 MAX_SEED = 2**32 - 1  # largest `seed` / `data_seed`: numpy's legacy seeding and per-epoch seeds (seed * 100003 + epoch) stay in range
 
-# %% ../nbs/05_config.ipynb #617ca736
+# %% ../nbs/05_config.ipynb #9331ecde
 def _finite(v, lo, hi=None, strict=False, hi_open=False) -> bool:
     "Is `v` a real, finite number (not a bool) with `lo <(=) v <(=) hi`?"
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v): return False
     if (v <= lo) if strict else (v < lo): return False
     return hi is None or ((v < hi) if hi_open else (v <= hi))
 
-# %% ../nbs/05_config.ipynb #d2ea1429
+# %% ../nbs/05_config.ipynb #ab58eb06
 def parse_levels(levels:str, # comma-separated level names or indices, e.g. 'class,category' or '1,0'; '' = all
                 ) -> list: # the entries in order: ints for indices, strings for names (empty: all levels)
     "The level selection of `TrainConfig.levels`; a `ConfigError` for empty entries or duplicates."
@@ -276,7 +276,7 @@ def parse_levels(levels:str, # comma-separated level names or indices, e.g. 'cla
     if len(set(out)) != len(out): _fail('levels', levels, "names a level twice")
     return out
 
-# %% ../nbs/05_config.ipynb #4e6f3350
+# %% ../nbs/05_config.ipynb #449d772f
 def _check_masking(cfg):
     "The G-HMLC / A-HMLC mask fields and `levels` (see `check_config`)."
     for k, allowed in dict(mask_mode=('relevance', 'values', 'normalized', 'argmax', 'sample'), relevance=('eta2', 'increment'),

@@ -90,6 +90,29 @@ def test_train_one_epoch_cli(tmp_path):
     assert res['val']['linear_acc'] != res['linear_acc']  # scored on other samples than the test keys
     assert [p.name for p in list_checkpoints(out)] == ['ckpt_s00000003_e0001.pt']
     assert 'lin category' in r.stdout and 'validation (probes trained' in r.stdout  # the printed tables
+    # feature identification: HMCE has no masks of its own, so they are fitted after training; no trajectory, no masks.png
+    assert res['masks']['source'] == 'fitted' and sum(res['masks']['dims'].values()) == res['masks']['D']
+    for sel in (res['selectivity'], res['val']['selectivity']): assert set(sel['own_gap']) == {'category', 'class'}
+    assert res['mask_trajectory'] is None and res['mask_health'] is None and not (out / 'masks.png').exists()
+
+@pytest.mark.timeout(150)
+def test_ghmlc_one_epoch_writes_masks(tmp_path):
+    "A 1-epoch G-HMLC run with mask options: masks.png, its trajectory, health and selectivity on test and validation."
+    out = tmp_path / 'g'
+    r = run('train', '--out', out, '--method', 'ghmlc', '--epochs', '1', '--n_train', '512', '--n_test', '256',
+            '--batch_size', '128', '--width', '8', '--progress', 'false', '--probe-epochs', '5', '--tsne-points', '100',
+            '--min-share', '0.25', '--ema', '0.5', '--table', 'all', timeout=140)
+    assert r.returncode == 0, r.stderr
+    res = json.loads((out / 'results.json').read_text())
+    assert (out / 'masks.png').stat().st_size > 0 and (out / 'tsne.png').exists()
+    assert res['config']['min_share'] == 0.25 and res['config']['ema'] == 0.5
+    assert res['masks']['source'] == 'learned' and min(res['masks']['dims'].values()) >= 32  # ceil(0.25 * 128)
+    assert res['mask_trajectory']['epoch'] == [1] and res['mask_trajectory']['method'] == 'ghmlc'
+    assert res['mask_health']['D'] == 128 and 'ok' in res['mask_health']
+    for sel in (res['selectivity'], res['val']['selectivity']):
+        assert set(sel) >= {'acc_all', 'acc_own', 'acc_other', 'own_gap', 'other_gap'}
+        assert set(sel['other_gap']) == {'category', 'class'}
+    assert 'sel own-gap category' in r.stdout and 'sel other-gap class' in r.stdout
 
 @pytest.mark.timeout(120)
 def test_refuses_to_overwrite(ref):
