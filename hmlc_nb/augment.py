@@ -123,9 +123,9 @@ class GPUAugment:
         i, j = torch.where(found, i, (H - h) // 2), torch.where(found, j, (W - w) // 2)
         return i, j, h, w
 
-    def __call__(self, x, # uint8 images `[B, C, H, W]` (or float in [0, 1])
+    def __call__(self, x, # uint8 images [B, C, H, W] (or float in [0, 1])
                  generator:torch.Generator|None=None, # a torch.Generator on x's device, for reproducible draws
-                ) -> torch.Tensor: # `[B, V, C, size, size]`, normalized
+                ) -> torch.Tensor: # [B, V, C, size, size], normalized
         if x.ndim != 4 or x.shape[1] != len(self.mean):
             raise ValueError(f"`x` must be [B, {len(self.mean)}, H, W] images, got shape {tuple(x.shape)}.")
         B, C, H, W = x.shape
@@ -176,7 +176,7 @@ class PointCloudAug:
                  scale=(2 / 3, 3 / 2),  # range of the per-axis scale factor (None: off)
                  sigma=0.01,            # std of the per-point Gaussian jitter (0: off)
                  clip=0.05,             # jitter clipped to [-clip, clip]
-                 rotate=True,           # rotate by a uniform angle about `up_axis`
+                 rotate=True,           # rotate by a uniform angle about up_axis
                  up_axis=1,             # index of the up axis (ModelNet40 HDF5: y = 1)
                  max_dropout=0.875,     # share of dropped points drawn from [0, max_dropout] (0: off)
                  shift=0.,              # translation per axis drawn from [-shift, shift] (0: off)
@@ -233,7 +233,7 @@ class ShiftAugment:
         return x.reshape(B, self.n_views, C, H, W).contiguous()
 
 # %% ../nbs/01a_augment.ipynb #99d86643
-def make_augment(cfg, # a `TrainConfig` (or any object with its fields)
+def make_augment(cfg, # a TrainConfig (or any object with its fields)
                 ):
     "The batched augmentation of the fast path: `[B, C, H, W]` uint8 -> `[B, V, C, S, S]` float in [0, 1]."
     if cfg.augment == 'shift': return ShiftAugment(cfg.max_shift, cfg.n_views)
@@ -242,7 +242,7 @@ def make_augment(cfg, # a `TrainConfig` (or any object with its fields)
     return GPUAugment(cfg.img_size, (0.,) * c, (1.,) * c, n_views=cfg.n_views, scale=(cfg.crop_min, 1.), hflip=cfg.hflip)
 
 # %% ../nbs/01a_augment.ipynb #562e5203
-def make_transform(cfg, # a `TrainConfig` (or any object with its fields)
+def make_transform(cfg, # a TrainConfig (or any object with its fields)
                   ):
     "The per-sample augmentation of the DataLoader path: `MultiView` of SupCon's PIL transform (images)."
     if cfg.dataset == 'modelnet40': return MultiView(PointCloudAug(), cfg.n_views)

@@ -69,8 +69,8 @@ class _GatherGrad(torch.autograd.Function):
         return g[start:start + ctx.sizes[ctx.rank]]
 
 # %% ../nbs/04a_distributed.ipynb #17622b38
-def all_gather_grad(x: torch.Tensor, # local tensor `[b, ...]` (batch sizes may differ between processes)
-                   ) -> torch.Tensor: # `[sum of b, ...]`, rank order; gradients flow back to the local slice
+def all_gather_grad(x: torch.Tensor, # local tensor [b, ...] (batch sizes may differ between processes)
+                   ) -> torch.Tensor: # [sum of b, ...], rank order; gradients flow back to the local slice
     "Differentiable all-gather along the batch dimension (identity outside distributed runs)."
     return _GatherGrad.apply(x) if is_dist() else x
 
@@ -90,7 +90,7 @@ def reduce_mean(x: torch.Tensor) -> torch.Tensor:
 # %% ../nbs/04a_distributed.ipynb #bb1aacf7
 class GatheredLoss(nn.Module):
     "Compute `loss(z, labels)` on the batch gathered from all processes."
-    def __init__(self, loss: nn.Module | callable): # a loss `f(z [B,V,D], labels [B,...]) -> scalar`
+    def __init__(self, loss: nn.Module | callable): # a loss f(z [B,V,D], labels [B,...]) -> scalar
         super().__init__()
         self.loss = loss
 
@@ -124,7 +124,7 @@ def resolve_device(device:str='auto') -> torch.device:
     return torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device)
 
 # %% ../nbs/04a_distributed.ipynb #611ec1e8
-def _ddp_setup(device:str='auto', # a `TrainConfig.device` setting
+def _ddp_setup(device:str='auto', # a TrainConfig.device setting
               ) -> tuple:
     "`(device, rank, world)`; joins the process group when torchrun started several processes (`WORLD_SIZE > 1`)."
     dev = resolve_device(device)

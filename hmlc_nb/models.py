@@ -25,9 +25,9 @@ class SmallCNN(nn.Module):
     def __init__(self,
                  in_channels:int=1, # image channels: 1 for digits/MNIST, 3 for colour images
                  width:int=32, # channels of the first block; the next two blocks have 2x and 4x as many
-                 feat_dim:int=128, # size of the feature vector (`self.feat_dim`)
-                 pool:str='grid', # 'grid': average-pool to `grid x grid` and flatten (keeps where); 'avg': global average
-                 grid:int=4, # side of the pooled grid (`pool='grid'`)
+                 feat_dim:int=128, # size of the feature vector (self.feat_dim)
+                 pool:str='grid', # 'grid': average-pool to grid x grid and flatten (keeps where); 'avg': global average
+                 grid:int=4, # side of the pooled grid (pool='grid')
                 ):
         super().__init__()
         for name, v in dict(in_channels=in_channels, width=width, feat_dim=feat_dim, grid=grid).items():
@@ -67,8 +67,8 @@ class Bottleneck(nn.Module):
 class CifarResNet(nn.Module):
     "ResNet with a CIFAR stem (3x3 convolution, stride 1, no max-pool); returns the pooled features `[B, feat_dim]`."
     def __init__(self,
-                 block:type, # `BasicBlock` or `Bottleneck`
-                 layers:list, # number of blocks in each of the four stages, e.g. `[2, 2, 2, 2]`
+                 block:type, # BasicBlock or Bottleneck
+                 layers:list, # number of blocks in each of the four stages, e.g. [2, 2, 2, 2]
                  in_channels:int=3, # image channels
                  width:int=64, # channels of the stem and of the first stage (doubled at each later stage)
                 ):
@@ -130,7 +130,7 @@ class PointNet(nn.Module):
     def __init__(self,
                  feat_dim:int=1024, # size of the pooled feature
                  in_dim:int=3, # coordinates per point (3 for xyz; 6 with normals)
-                 input_transform:bool=False, # add the input T-Net (a learned `in_dim x in_dim` transform)
+                 input_transform:bool=False, # add the input T-Net (a learned in_dim x in_dim transform)
                 ):
         super().__init__()
         self.in_dim, self.feat_dim = in_dim, feat_dim
@@ -150,8 +150,8 @@ class ProjectionHead(nn.Module):
     "MLP projection head: Linear -> ReLU -> Linear, `[..., in_dim]` -> `[..., out_dim]` (not normalized)."
     def __init__(self,
                  in_dim:int, # size of the encoder features
-                 hidden:int|None=None, # hidden size (default: `in_dim`)
-                 out_dim:int=128, # size of the projection `z`
+                 hidden:int|None=None, # hidden size (default: in_dim)
+                 out_dim:int=128, # size of the projection z
                 ):
         super().__init__()
         hidden = in_dim if hidden is None else hidden
@@ -165,8 +165,8 @@ class ProjectionHead(nn.Module):
 class ContrastiveModel(nn.Module):
     "Encoder + projection head for `[B, V, ...]` views: returns features `[B, V, F]` and projections `[B, V, D]`."
     def __init__(self,
-                 encoder:nn.Module, # maps `[N, ...]` inputs to `[N, F]` features; must have `.feat_dim`
-                 head:nn.Module|None=None, # projection head; default `ProjectionHead(encoder.feat_dim)`
+                 encoder:nn.Module, # maps [N, ...] inputs to [N, F] features; must have .feat_dim
+                 head:nn.Module|None=None, # projection head; default ProjectionHead(encoder.feat_dim)
                  channels_last:bool=False, # convert 4-D image batches to channels-last memory format
                 ):
         super().__init__()
@@ -196,14 +196,14 @@ class ContrastiveModel(nn.Module):
 # %% ../nbs/04_models.ipynb #b1f9586a
 ENCODERS = dict(small_cnn=SmallCNN, resnet18=cifar_resnet18, resnet50=cifar_resnet50, pointnet=PointNet)
 
-def create_model(encoder:str='small_cnn', # one of `ENCODERS`: 'small_cnn', 'resnet18', 'resnet50', 'pointnet'
-                 in_channels:int=1, # image channels (ignored by PointNet, which takes `in_dim` coordinates)
+def create_model(encoder:str='small_cnn', # one of ENCODERS: 'small_cnn', 'resnet18', 'resnet50', 'pointnet'
+                 in_channels:int=1, # image channels (ignored by PointNet, which takes in_dim coordinates)
                  width:int=32, # SmallCNN's first-block width (ignored by the others)
                  feat_dim:int|None=None, # SmallCNN/PointNet feature size (default 128/1024; ResNets: fixed)
                  proj_hidden:int|None=None, # hidden size of the projection head (default: the feature size)
-                 proj_dim:int=128, # size of the projection `z`
+                 proj_dim:int=128, # size of the projection z
                  in_dim:int=3, # PointNet: coordinates per point
-                 channels_last:bool=False, # convert image batches to channels-last (see `ContrastiveModel`)
+                 channels_last:bool=False, # convert image batches to channels-last (see ContrastiveModel)
                 ) -> ContrastiveModel:
     "Build a `ContrastiveModel` from an encoder name and sizes."
     if encoder not in ENCODERS:
