@@ -4,7 +4,7 @@
 
 # %% ../nbs/05b_train.ipynb #4d2a796c
 from __future__ import annotations
-import csv, io, json, math, signal, threading, time
+import csv, io, json, math, signal, threading, time, weakref
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -18,7 +18,8 @@ from .augment import make_transform
 from .distributed import _ddp_setup, _on_main, _main_first, _any_rank, _rank_seed, _GlobalStep, _TensorBatches, _LoaderBatches
 from .config import TrainConfig, ConfigError, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config, _fail, PRESETS
 from .checkpoint import (atomic_write_bytes, save_checkpoint, load_checkpoint, latest_checkpoint, prune_checkpoints,
-                                prepare_out, seed_everything, get_rng_state, set_rng_state, _json_safe, _write_json)
+                                prepare_out, seed_everything, get_rng_state, set_rng_state, _json_safe, _write_json,
+                                lock_run, unlock_run, clean_run_folder)
 
 # %% auto #0
 __all__ = ['MethodLoss', 'make_criterion', 'make_optimizer', 'lr_factor', 'make_scheduler', 'TrainingInterrupted',
@@ -109,6 +110,21 @@ def _batch_stats(x, z, paths) -> dict:
                 z_norm_max=float(zf.norm(dim=-1).max()), z_nonfinite=int((~torch.isfinite(zf)).sum()),
                 distinct_paths=int(torch.unique(paths, dim=0).shape[0]))
 
+# %% ../nbs/05b_train.ipynb #0eea02bb
+def _fresh(out:Path) -> Path:
+    "`out` without the temporary files of dead writers (its lock is held)."
+    clean_run_folder(out); return out
+
+def _check_labels(ds, hierarchy:Hierarchy, name:str):
+    "A `ValueError` when the label paths of `ds` (`.targets`, else `.paths`, when it has them) do not fit `hierarchy`."
+    t = getattr(ds, 'targets', None)
+    if t is None: t = getattr(ds, 'paths', None)
+    if t is None: return
+    try: hierarchy.check_paths(t, f'{name}.targets')
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"Trainer: the labels of the dataset {name} do not fit its hierarchy {hierarchy.level_names}: {e} "
+                         f"Fix the dataset's targets or its `.hierarchy`.") from None
+
 # %% ../nbs/05b_train.ipynb #18a7ea5f
 class Trainer:
     "Train `cfg.method` on `cfg`'s data; `fit()` runs the loop (see above for files, resume, signals, NaN)."
@@ -129,12 +145,23 @@ class Trainer:
             _fail('batch_size', cfg.batch_size, f"is the global batch and must be divisible by the number of processes ({world})")
         if cfg.sync_bn and world > 1 and dev.type != 'cuda':
             _fail('sync_bn', cfg.sync_bn, "needs CUDA (torch's SyncBatchNorm does not run on CPU); use sync_bn=False")
-        self.out = None if out is None else _on_main(lambda: prepare_out(out, resume, overwrite))
+        self._unlock = None
+        if out is not None:
+            lock = _on_main(lambda: lock_run(out))  # rank 0 alone holds the run folder's lock
+            if rank == 0: self._unlock = weakref.finalize(self, unlock_run, lock)
+        try: self._setup(cfg, out, resume, overwrite, data, criterion, model, callbacks, log)
+        except BaseException: self.release(); raise
+
+    def _setup(self, cfg, out, resume, overwrite, data, criterion, model, callbacks, log):
+        dev, rank, world = self.device, self.rank, self.world
+        self.out = None if out is None else _on_main(lambda: _fresh(prepare_out(out, resume, overwrite)))
         self.callbacks, self.log, self._stop, self.checkpoint = list(callbacks), log if rank == 0 else (lambda *a, **k: None), None, None
         seed_everything(cfg.seed)
         self.train_ds, self.val_ds, self.test_ds = ((data[0], None, data[1]) if data is not None else
                                                     _main_first(lambda: make_datasets(cfg, with_val=True)))
         self.hierarchy = self.train_ds.hierarchy
+        if data is not None:
+            for i, ds in enumerate((self.train_ds, self.test_ds)): _check_labels(ds, self.hierarchy, f'data[{i}]')
         image = cfg.encoder != 'pointnet'
         if cfg.fast_path and image and is_tensor_dataset(self.train_ds):
             self.batches = _TensorBatches(self.train_ds, cfg, dev, rank, world)
@@ -171,6 +198,10 @@ class Trainer:
         if self.out is not None and rank == 0:
             _write_json(self.out / 'config.json', asdict(cfg))
 
+    def release(self):
+        "Release the run folder's lock (done when `fit` ends; also when the trainer is garbage-collected or Python exits)."
+        if self._unlock is not None: self._unlock()
+
     def __repr__(self):
         return (f"Trainer({self.cfg.method} on {self.cfg.dataset}, {self.cfg.encoder}, epoch {self.epoch}/{self.cfg.epochs}, "
                 f"device {self.device}" + (f", rank {self.rank} of {self.world}" if self.world > 1 else "")
@@ -192,6 +223,10 @@ def _load_latest(self:Trainer):
         if k not in RESUME_MAY_CHANGE and k in old and old[k] != v:
             raise ConfigError(f"Cannot resume '{self.out}': `{k}` is {v!r} but the run was trained with {old[k]!r}. "
                               f"Resume with the same settings, or start a new run (another --out, or --overwrite).")
+    if st['epoch'] > self.cfg.epochs:
+        raise ConfigError(f"Cannot resume '{self.out}': `epochs` is {self.cfg.epochs} but the run has already trained "
+                          f"{st['epoch']} epochs. Resume with epochs >= {st['epoch']} (--epochs), or start a new run "
+                          f"(another --out, or --overwrite).")
     if st.get('hierarchy') and st['hierarchy'] != _json_safe(self.hierarchy.as_dict()):
         raise ConfigError(f"Cannot resume '{self.out}': the data's hierarchy differs from the checkpoint's.")
     self.model.load_state_dict(st['model']); self.criterion.load_state_dict(st['criterion'])
@@ -282,12 +317,13 @@ def _interrupt(self:Trainer):
 
 # %% ../nbs/05b_train.ipynb #3d83da68
 @patch
-def _nonfinite(self:Trainer, value, x, z, paths, rng, crit_state):
+def _nonfinite(self:Trainer, value, x, z, paths, rng, crit_state, note:str=''):
     stats = _batch_stats(x, z, paths)
     _copy_all(self._bufs, self._buf_snap)          # undo the failed forward pass: batch-norm statistics,
     self.criterion.load_state_dict(crit_state)     # and the loss module's state (e.g. G-HMLC's GMM)
     p = self.save(reason='nonfinite', rng=rng)
     where = "" if not math.isfinite(value) else " here but not finite on another process"
+    if note: where += f" (the loss module refused the batch: {note})"
     msg = (f"The loss is {value}{where} at epoch {self.epoch + 1}, step {self.step_in_epoch + 1} of {self.batches.n_batches} "
            f"(global step {self.global_step + 1}); training stopped before this update. Batch statistics: {stats}. "
            + (f"The last good state is saved in '{p}'. " if p else "")
@@ -313,14 +349,19 @@ def _step(self:Trainer, x, paths, rng):
         frac = self.global_step / (cfg.epochs * self.batches.n_batches)
         for m in self._progress_mods: m.set_progress(frac)
     _copy_all(self._buf_snap, self._bufs)
-    crit_state = self.criterion.state_dict()
+    crit_state, note = self.criterion.state_dict(), ''
     if self.ddp is None:
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
             feats, z = self.fwd(x)
-        loss = self.criterion(feats.float(), z.float(), paths)
-    else: loss, z = self.ddp(x, paths)
+        try: loss = self.criterion(feats.float(), z.float(), paths)
+        except FloatingPointError as e: loss, note = torch.tensor(float('nan')), str(e)  # e.g. G-HMLC's mixture on NaN
+    else:
+        try: loss, z = self.ddp(x, paths)
+        except FloatingPointError as e:
+            loss, note = torch.tensor(float('nan')), str(e)
+            with torch.no_grad(): z = self.fwd(x)[1]  # for the statistics (the batch-norm buffers are put back)
     value = float(loss.detach())
-    if _any_rank(not math.isfinite(value), self.device): self._nonfinite(value, x, z, paths, rng, crit_state)
+    if _any_rank(not math.isfinite(value), self.device): self._nonfinite(value, x, z, paths, rng, crit_state, note)
     self.opt.zero_grad(set_to_none=True)
     self.scaler.scale(loss).backward()
     if cfg.grad_clip > 0:
@@ -381,7 +422,9 @@ def fit(self:Trainer) -> Trainer:
     elif d == 'off': torch.use_deterministic_algorithms(False)
     try:
         while self.epoch < self.cfg.epochs: self._run_epoch()
+        if self.out is not None and self.rank == 0: clean_run_folder(self.out, corrupt=True)  # finished: no junk left
     finally:
+        self.release()
         for s, h in old.items(): signal.signal(s, h)
         torch.use_deterministic_algorithms(det[0], warn_only=det[1])
     self.model.eval()
