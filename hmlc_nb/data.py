@@ -15,8 +15,8 @@ from .hierarchy import Hierarchy, folder_leaves
 # %% auto #0
 __all__ = ['MODELNET40_COARSE', 'IMG_EXTENSIONS', 'plan_composition', 'compose_hierarchical', 'digits_hierarchy',
            'HierarchicalDigits', 'ChecksumError', 'fetch_verified', 'extract_verified', 'prepare_mnist',
-           'HierarchicalMNIST', 'CIFAR100Hierarchical', 'ModelNet40', 'HierarchicalImageFolder', 'val_split',
-           'SplitDataset', 'make_datasets', 'is_tensor_dataset']
+           'HierarchicalMNIST', 'CIFAR100Hierarchical', 'ModelNet40', 'HierarchicalImageFolder', 'select_levels',
+           'val_split', 'SplitDataset', 'make_datasets', 'is_tensor_dataset']
 
 # %% ../nbs/01_data.ipynb #ca2372c5
 def _resize(x, size):
@@ -267,7 +267,12 @@ def prepare_mnist(root,            # folder holding `MNIST/raw/`
                 for mirror in MNIST.mirrors:
                     try: fetch_verified(mirror + name, raw, name, md5); break
                     except Exception as e: errors.append(f"{mirror}: {e}")
-                else: raise RuntimeError(f"Could not download {name}:\n" + "\n".join(errors))
+                else:
+                    files = ', '.join(n for n, _ in (resources or MNIST.resources))
+                    raise FileNotFoundError(
+                        f"MNIST is not in '{raw}' and {name} could not be downloaded ({errors[-1][:200]}). Without "
+                        f"network, download the files {files} elsewhere (e.g. from {MNIST.mirrors[0]}) and put them, as "
+                        f".gz or decompressed without the .gz, into '{raw}'; they are verified when read.")
             fetch_verified(None, raw, name, md5, download=False)   # checks the MD5 (ChecksumError naming the file)
             part = out.with_name(out.name + '.part')
             with gzip.open(gz, 'rb') as src, open(part, 'wb') as dst: shutil.copyfileobj(src, dst)
@@ -299,6 +304,11 @@ class HierarchicalMNIST(torch.utils.data.Dataset):
                                     "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
                                     "t10k-labels-idx1-ubyte there, or pass download=True.") from None
         self.sources, src_labels = m.data, m.targets.long()
+        if len(self.sources) != len(src_labels):
+            raw, split = Path(root).expanduser() / 'MNIST' / 'raw', 'train' if train else 't10k'
+            raise ValueError(f"'{raw / f'{split}-images-idx3-ubyte'}' holds {len(self.sources)} images but "
+                             f"'{raw / f'{split}-labels-idx1-ubyte'}' holds {len(src_labels)} labels: the files do not "
+                             f"belong together. Delete both (and their .gz) and download them again.")
         if src_labels.numel() and (src_labels.min() < 0 or src_labels.max() > 9):
             raise ValueError(f"MNIST labels under '{m.raw_folder}' must be 0..9, got {src_labels.min().item()}..{src_labels.max().item()}.")
         self.hierarchy = digits_hierarchy(n_levels)
@@ -352,7 +362,12 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
         split = base / ('train' if train else 'test')
         if not base.exists():
             if download or (root / self.filename).exists():
-                archive = fetch_verified(self.url, root, self.filename, self.tgz_md5, download=download)
+                try: archive = fetch_verified(self.url, root, self.filename, self.tgz_md5, download=download)
+                except OSError as e:  # no network (URLError), refused, timed out
+                    raise FileNotFoundError(
+                        f"CIFAR-100 is not in '{root}' and {self.url} could not be downloaded ({type(e).__name__}: "
+                        f"{str(e)[:200]}). Without network, download that file elsewhere and put it (or its extracted "
+                        f"'{self.base_folder}' folder) into '{root}'; the archive is verified when read.") from None
                 extract_verified(archive, root, self.base_folder)
             else:
                 raise FileNotFoundError(f"CIFAR-100 not found: '{split}' does not exist. Pass download=True, or put "
@@ -518,15 +533,23 @@ class HierarchicalImageFolder(torch.utils.data.Dataset):
         self.samples, paths = [], []
         for parts, folder in leaves:
             label = [index[h][n] for h, n in enumerate(parts)]
-            for f in sorted(folder.iterdir()):
-                if f.is_file() and f.name.lower().endswith(exts): self.samples.append(f); paths.append(label)
+            mine = [f for f in sorted(folder.iterdir()) if f.is_file() and f.name.lower().endswith(exts)]
+            if not mine:
+                raise ValueError(f"Class folder '{folder}' holds no images ({', '.join(exts)}): a class without samples. "
+                                 f"Put its images there, or remove the folder.")
+            self.samples += mine; paths += [label] * len(mine)
         if not self.samples: raise ValueError(f"No images ({', '.join(exts)}) found in the leaf folders under '{root}'.")
         self.targets = torch.tensor(paths, dtype=torch.long)
         self.root, self.transform, self.loader = root, transform, loader or default_loader
 
     def __len__(self): return len(self.samples)
     def __getitem__(self, i):
-        img = self.loader(str(self.samples[i]))
+        try:
+            img = self.loader(str(self.samples[i]))
+            if hasattr(img, 'load'): img.load()  # PIL reads lazily: a truncated file fails here, not later
+        except (OSError, ValueError, SyntaxError) as e:
+            raise ValueError(f"Image '{self.samples[i]}' cannot be read ({type(e).__name__}: {str(e)[:200]}): the file is "
+                             f"damaged, empty or not an image. Replace it or delete it.") from None
         if self.transform is not None: return self.transform(img), self.targets[i]
         import torchvision.transforms.functional as TF
         return TF.to_tensor(img), self.targets[i]
@@ -537,6 +560,7 @@ def _digits_kw(cfg, train):
     n = cfg.n_train if train else cfg.n_test
     if n: kw['n_samples'] = n
     if cfg.sub_size is not None: kw['sub_size'] = cfg.sub_size
+    if 'parity' in _level_items(getattr(cfg, 'levels', '')): kw['n_levels'] = 3
     return kw
 
 # %% ../nbs/01_data.ipynb #36539413
@@ -564,6 +588,40 @@ def _train_test(cfg, transform:callable|None=None):
     cls = ModelNet40  # no verified download: the files must be in `data_root` (its error says how)
     return (_subset(cls(cfg.data_root, train=True, num_points=cfg.n_points, transform=transform), cfg.n_train),
             _subset(cls(cfg.data_root, train=False, num_points=cfg.n_points), cfg.n_test))
+
+# %% ../nbs/01_data.ipynb #06a6991c
+def _level_items(spec) -> list:
+    "The entries of a `levels` string: ints for indices, strings for names; [] for all levels."
+    if spec is None or (isinstance(spec, str) and not spec.strip()): return []
+    if not isinstance(spec, str): raise ValueError(f"`levels` must be a string of comma-separated level names or indices, got {spec!r}.")
+    return [int(s) if s.isdigit() else s for s in (t.strip() for t in spec.split(','))]
+
+def select_levels(ds, # a dataset with label paths `.targets` [N, L] and `.hierarchy` (or a `Subset` of one)
+                  levels:str, # comma-separated level names or indices, coarse first, e.g. 'class,category' or '1,0'; '' = all
+                 ):
+    "`ds` with only the label levels `levels`, in that order: its `.targets` columns and its `.hierarchy` follow (in place)."
+    items = _level_items(levels)
+    h = ds.hierarchy
+    if not items: return ds
+    names = list(h.level_names)
+    cols = []
+    for it in items:
+        if isinstance(it, int) and 0 <= it < len(names): cols.append(it)
+        elif isinstance(it, str) and it in names: cols.append(names.index(it))
+        else: raise ValueError(f"`levels` ({levels!r}): unknown level {it!r}; this dataset's levels are {names} "
+                               f"(names or indices 0..{len(names) - 1}), e.g. levels='{','.join(reversed(names))}'.")
+    if len(set(cols)) != len(cols): raise ValueError(f"`levels` ({levels!r}) names a level twice.")
+    if cols == list(range(len(names))): return ds
+    lp = torch.unique(h.leaf_paths[:, cols], dim=0)
+    shared = h.shared_labels or any(torch.unique(torch.unique(lp[:, :k + 1], dim=0)[:, k]).numel()
+                                    < torch.unique(lp[:, :k + 1], dim=0).shape[0] for k in range(1, len(cols)))
+    new = Hierarchy(lp, [h.names[c] for c in cols], [names[c] for c in cols], shared_labels=shared)
+    base = ds.dataset if isinstance(ds, torch.utils.data.Subset) else ds
+    if getattr(base, 'hierarchy', None) is not h and base is not ds:
+        raise ValueError("select_levels: a Subset must share its dataset's hierarchy.")
+    base.targets, base.hierarchy = _targets_of(base)[:, cols].contiguous(), new
+    ds.hierarchy = new
+    return ds
 
 # %% ../nbs/01_data.ipynb #d6057b97
 def val_split(paths:torch.Tensor, # label paths `[N, L]` of the training data
@@ -612,6 +670,8 @@ def make_datasets(cfg, # a `TrainConfig` (or any object with its fields): datase
                  ) -> tuple: # `(train, test)`, or `(train, val, test)` with `with_val`; each with `.hierarchy`
     "The train (without its validation share) and test datasets of `cfg`; the test set never has an augmentation."
     train, test = _train_test(cfg, transform)
+    levels = getattr(cfg, 'levels', '')
+    train, test = select_levels(train, levels), select_levels(test, levels)
     val, frac = None, getattr(cfg, 'val_frac', 0.0)
     if frac:
         ti, vi = val_split(_targets_of(train), frac, cfg.data_seed)
