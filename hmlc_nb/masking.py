@@ -84,13 +84,13 @@ class TorchGMM(_Mixture):
     "Gaussian mixture fitted by EM in torch, on the device and in the dtype (float32 at least) of its inputs."
     def __init__(self,
                  n_components:int, # number of mixture components K
-                 n_iter:int=100, # maximum number of EM iterations per `fit`
+                 n_iter:int=100, # maximum number of EM iterations per fit
                  tol:float=1e-3, # stop when the mean log-likelihood changes by less than this
                  covariance_type:str='diag', # 'diag' (a variance per component and feature) or 'spherical' (one per component)
                  reg_covar:float=1e-6, # added to every variance to keep it positive
                  init:str='kmeans++', # initial centres: 'kmeans++' seeding, 'random' data points, or 'spread' (even over the first feature's range)
                  seed:int|None=None, # seed of the initialisation; None draws from torch's global RNG
-                 warm_start:bool=False, # start each `fit` from the parameters of the previous one
+                 warm_start:bool=False, # start each fit from the parameters of the previous one
                 ):
         self._check_args(n_components, n_iter, tol, covariance_type, reg_covar, init)
         self.n_components,self.n_iter,self.tol,self.covariance_type = int(n_components),int(n_iter),float(tol),covariance_type
@@ -290,12 +290,12 @@ def _check_z_labels(z, labels, n_levels=None, zname='z'):
                          "pass the label path of every level, coarse first.")
     return labels.long()
 
-def level_relevance(z:torch.Tensor, # projections `[B, V, D]` (any scale; no gradient flows)
-                    labels:torch.Tensor, # label paths `[B, L]`, coarse first
+def level_relevance(z:torch.Tensor, # projections [B, V, D] (any scale; no gradient flows)
+                    labels:torch.Tensor, # label paths [B, L], coarse first
                     positives:str='label', # groups of level h: 'label' (label at h) or 'prefix' (path up to h)
                     corrected:bool=False, # subtract the chance level (G_h-1)/(B-1) and clip at 0
                     eps:float=1e-12, # added to each dimension's total sum of squares
-                   ) -> torch.Tensor: # eta squared `[D, L]`: variance share of dimension d explained by level h
+                   ) -> torch.Tensor: # eta squared [D, L]: variance share of dimension d explained by level h
     "Per dimension and level, the share of the batch variance explained by the level's groups (eta squared)."
     labels = _check_z_labels(z, labels)
     with torch.no_grad():
@@ -318,10 +318,10 @@ def level_relevance(z:torch.Tensor, # projections `[B, V, D]` (any scale; no gra
     return eta
 
 # %% ../nbs/03_masking.ipynb #a5604ceb
-def level_increments(z:torch.Tensor, # projections `[B, V, D]` (no gradient flows)
-                     labels:torch.Tensor, # label paths `[B, L]`, coarse first
+def level_increments(z:torch.Tensor, # projections [B, V, D] (no gradient flows)
+                     labels:torch.Tensor, # label paths [B, L], coarse first
                      corrected:bool=True, # subtract the chance increment (G_h - G_{h-1}) / (B - 1)
-                    ) -> torch.Tensor: # `[D, L]`: variance share each level adds to its parent's, clipped at 0
+                    ) -> torch.Tensor: # [D, L]: variance share each level adds to its parent's, clipped at 0
     "Per dimension, the share of the batch variance each level's label prefix explains beyond its parent's."
     labels = _check_z_labels(z, labels)
     eta = level_relevance(z, labels, positives='prefix')                             # [D, L], nested: non-decreasing
@@ -387,19 +387,19 @@ def _floor(assign, rel, L, min_dims):
     if min_dims <= 0 or not bool((torch.bincount(assign, minlength=L) < min_dims).any()): return assign
     return torch.as_tensor(_enforce_min_dims(assign.cpu().numpy(), rel.double().cpu().numpy(), L, min_dims), device=assign.device)
 
-def level_masks(z:torch.Tensor, # projections `[B, V, D]`
-                labels:torch.Tensor, # label paths `[B, L]`, coarse first
-                gmm:TorchGMM|None=None, # an `L`-component mixture to (re)fit; pass one with `warm_start=True` to track it over steps
+def level_masks(z:torch.Tensor, # projections [B, V, D]
+                labels:torch.Tensor, # label paths [B, L], coarse first
+                gmm:TorchGMM|None=None, # an L-component mixture to (re)fit; pass one with warm_start=True to track it over steps
                 min_dims:int=4, # every level keeps at least this many dimensions
-                positives:str='label', # relevance groups: 'label' or 'prefix' (see `level_relevance`)
+                positives:str='label', # relevance groups: 'label' or 'prefix' (see level_relevance)
                 mode:str='relevance', # 'relevance': GMM over relevance points; 'values': 1-D GMM over mean values; 'normalized', 'argmax': no GMM
-                corrected:bool=False, # chance-corrected relevance (see `level_relevance`)
-                n_iter:int=10, # EM iterations when `gmm` is None
-                seed:int|None=0, # initialisation seed when `gmm` is None
+                corrected:bool=False, # chance-corrected relevance (see level_relevance)
+                n_iter:int=10, # EM iterations when gmm is None
+                seed:int|None=0, # initialisation seed when gmm is None
                 match:str='hungarian', # components to levels: 'hungarian' (one-to-one) or 'argmax' (may collide)
-                return_relevance:bool=False, # also return the relevance scores `[D, L]`
-                relevance:str='eta2', # the scores: 'eta2' (`level_relevance`) or 'increment' (`level_increments`, nested levels)
-               ) -> torch.Tensor: # bool masks `[L, D]`: each dimension in exactly one level
+                return_relevance:bool=False, # also return the relevance scores [D, L]
+                relevance:str='eta2', # the scores: 'eta2' (level_relevance) or 'increment' (level_increments, nested levels)
+               ) -> torch.Tensor: # bool masks [L, D]: each dimension in exactly one level
     "Hard per-level feature masks: each dimension to a level by its level-relevance scores (a GMM, or the largest normalized score)."
     labels = _check_z_labels(z, labels)
     B, V, D = z.shape; L = labels.shape[1]
@@ -446,13 +446,13 @@ def _match_per_sample(score):
     out = [linear_sum_assignment(s, maximize=True)[1] for s in score.double().cpu().numpy()]
     return torch.as_tensor(np.stack(out), device=score.device)
 
-def sample_masks(z:torch.Tensor, # projections `[B, V, D]`
-                 rel:torch.Tensor, # batch relevance `[D, L]` (`level_relevance` / `level_increments`): matching and floor
-                 gmm:TorchGMM|None=None, # an `L`-component mixture (fitted to `B` problems of `D` points in R^1); None: a 'spread' start
+def sample_masks(z:torch.Tensor, # projections [B, V, D]
+                 rel:torch.Tensor, # batch relevance [D, L] (level_relevance / level_increments): matching and floor
+                 gmm:TorchGMM|None=None, # an L-component mixture (fitted to B problems of D points in R^1); None: a 'spread' start
                  min_dims:int=4, # every level keeps at least this many dimensions in every sample
                  match:str='relevance', # components to levels per sample: 'relevance' or 'mean' (largest mean -> level 0)
-                 n_iter:int=10, # EM iterations when `gmm` is None
-                ) -> torch.Tensor: # bool masks `[B, L, D]`: per sample, each dimension in exactly one level
+                 n_iter:int=10, # EM iterations when gmm is None
+                ) -> torch.Tensor: # bool masks [B, L, D]: per sample, each dimension in exactly one level
     "Per-sample hard masks: a 1-D GMM with `L` components over each sample's `D` embedding values (Figure 2, literally)."
     B, V, D = z.shape; L = rel.shape[1]
     _check_choice('`match`', match, ('relevance', 'mean')); _check_min_dims(min_dims, L, D)
@@ -543,8 +543,8 @@ class _MaskedLoss(_PositivesCurriculum, nn.Module):
     """What G-HMLC and A-HMLC share: the forward pass. A subclass gives `_masking` (this step's masks: a function
     level -> masked features, and an extra loss term or None) and `_stats` (the `last_stats` of the step)."""
     def forward(self,
-                z:torch.Tensor, # raw projections `[B, V, D]` (normalized here, after masking)
-                labels:torch.Tensor, # label paths `[B, L]`, coarse first
+                z:torch.Tensor, # raw projections [B, V, D] (normalized here, after masking)
+                labels:torch.Tensor, # label paths [B, L], coarse first
                ) -> torch.Tensor: # scalar loss
         "The loss of raw projections `z`: this step's level masks, then SupCon per level on the masked features and on the full path."
         labels = _check_z_labels(z, labels, self.n_levels)
@@ -561,22 +561,22 @@ class GHMLCLoss(_MaskedLoss):
                  n_levels:int, # number of hierarchy levels L (>= 2)
                  temperature:float=0.07, # SupCon temperature
                  base_temperature:float=0.07, # SupCon losses are scaled by temperature / base_temperature
-                 level_weights=None, # weight w_h of each level's loss; default 1 each
+                 level_weights:list|None=None, # weight w_h of each level's loss; default 1 each
                  balance:bool=False, # weight anchors by the inverse frequency of their level-h group in the batch
                  positives:str='label', # positives of level h: same 'label' at h, or same 'prefix' up to h
                  path_weight:float=1.0, # weight of SupCon on the unmasked embedding with full-path positives
                  min_dims:int=4, # every level keeps at least this many dimensions
                  gmm_iters:int=10, # EM iterations per step (warm-started from the previous step)
-                 corrected:bool=False, # chance-corrected relevance scores (see `level_relevance`)
+                 corrected:bool=False, # chance-corrected relevance scores (see level_relevance)
                  mask_mode:str='relevance', # 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax' or 'sample'
-                 match:str='hungarian', # components to levels: 'hungarian' or 'argmax' (see `level_masks`)
+                 match:str='hungarian', # components to levels: 'hungarian' or 'argmax' (see level_masks)
                  seed:int|None=0, # seed of the GMM's first initialisation
-                 prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs `set_progress`)
+                 prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs set_progress)
                  mask_positives:str|None=None, # groups the relevance scores read: None = the loss's positives now, or 'label'/'prefix'
-                 relevance:str='eta2', # relevance scores: 'eta2' (`level_relevance`) or 'increment' (`level_increments`, nested)
+                 relevance:str='eta2', # relevance scores: 'eta2' (level_relevance) or 'increment' (level_increments, nested)
                  ema:float=0.0, # relevance smoothed over steps: R_t = ema * R_{t-1} + (1 - ema) * r_t (0: this batch only)
                  hysteresis:float=0.0, # a dim changes level only if its normalized score there beats its current one by this share
-                 min_share:float=0.0, # every level keeps at least ceil(min_share * D) dimensions (and at least `min_dims`)
+                 min_share:float=0.0, # every level keeps at least ceil(min_share * D) dimensions (and at least min_dims)
                  sample_match:str='relevance', # mask_mode='sample': components to levels by 'relevance' or by 'mean' order
                 ):
         super().__init__()
@@ -684,15 +684,15 @@ class AHMLCLoss(_MaskedLoss):
                  n_levels:int, # number of hierarchy levels L (>= 2)
                  temperature:float=0.07, # SupCon temperature
                  base_temperature:float=0.07, # SupCon losses are scaled by temperature / base_temperature
-                 level_weights=None, # weight w_h of each level's loss; default 1 each
+                 level_weights:list|None=None, # weight w_h of each level's loss; default 1 each
                  positives:str='prefix', # positives of level h: same 'label' at h, or same 'prefix' up to h
                  path_weight:float=0.0, # weight of SupCon on the unmasked embedding with full-path positives
                  mask_temperature:float=1.0, # softmax temperature across levels (< 1: sharper masks)
                  hidden:int|None=None, # None: linear heads; an int: two-layer MLP heads with this many hidden units
                  balance:bool=False, # weight anchors by the inverse frequency of their level-h group in the batch
                  detach_input:bool=False, # the heads read z.detach() (no gradient to z through the heads)
-                 prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs `set_progress`)
-                 mask_temperature_end:float|None=None, # anneal the mask temperature geometrically to this by the end (needs `set_progress`)
+                 prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs set_progress)
+                 mask_temperature_end:float|None=None, # anneal the mask temperature geometrically to this by the end (needs set_progress)
                  entropy_weight:float=0.0, # weight of the masks' mean normalized entropy over levels (> 0: one level per dimension)
                 ):
         super().__init__()
@@ -740,8 +740,8 @@ class AHMLCLoss(_MaskedLoss):
 # %% ../nbs/03_masking.ipynb #8eb99cc1
 @patch
 def attention(self:AHMLCLoss,
-              z:torch.Tensor, # raw projections `[B, V, D]`
-             ) -> torch.Tensor: # soft masks `[B, L, D]`, summing to 1 over levels
+              z:torch.Tensor, # raw projections [B, V, D]
+             ) -> torch.Tensor: # soft masks [B, L, D], summing to 1 over levels
     "Soft level masks of each sample: per-level heads on the view-averaged normalized projection, softmax over levels."
     if self.detach_input: z = z.detach()
     zf = _as_float(z)
