@@ -365,8 +365,8 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
                 try: archive = fetch_verified(self.url, root, self.filename, self.tgz_md5, download=download)
                 except OSError as e:  # no network (URLError), refused, timed out
                     raise FileNotFoundError(
-                        f"CIFAR-100 is not in '{root}' and {self.url} could not be downloaded ({type(e).__name__}: "
-                        f"{str(e)[:200]}). Without network, download that file elsewhere and put it (or its extracted "
+                        f"CIFAR-100 is not in '{root}' and {self.url} could not be downloaded "
+                        f"({str(e)[:200]}). Without network, download that file elsewhere and put it (or its extracted "
                         f"'{self.base_folder}' folder) into '{root}'; the archive is verified when read.") from None
                 extract_verified(archive, root, self.base_folder)
             else:
