@@ -4,12 +4,12 @@
 
 # %% ../nbs/07_cli.ipynb #b07d083f
 from __future__ import annotations
-import argparse, json, math, os, signal, sys, time
+import argparse, json, math, os, re, shutil, signal, sys, time
 from dataclasses import asdict, fields
 from pathlib import Path
 import torch
-from .config import TrainConfig, PRESETS, METHOD_REGISTRY, get_config, check_config
-from .checkpoint import _write_json
+from .config import TrainConfig, PRESETS, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config
+from .checkpoint import _write_json, RUN_FILES, run_lock
 from .train import Trainer, TrainingInterrupted, NonFiniteLossError
 from .distributed import is_dist, cleanup_distributed
 
@@ -201,17 +201,27 @@ def run_training(cfg:TrainConfig, # the run's settings
 # %% ../nbs/07_cli.ipynb #0067f44c
 _EXIT_SIGNAL = dict(SIGINT=130, SIGTERM=143)
 
+def _int_at_least(lo:int):
+    "An argparse type: an integer >= `lo` (the error names the value; argparse adds the option)."
+    def f(s):
+        try: v = int(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"expected an integer >= {lo}, got {s!r}") from None
+        if v < lo: raise argparse.ArgumentTypeError(f"expected an integer >= {lo}, got {s!r}")
+        return v
+    f.__name__ = 'int'
+    return f
+
 def _common_options(p):
     p.add_argument('--preset', default='digits', choices=list(PRESETS), help="named settings to start from (default digits)")
     p.add_argument('--out', required=True, help="output folder")
     p.add_argument('--resume', action='store_true', help="continue the run(s) in --out from the newest good checkpoint")
     p.add_argument('--overwrite', action='store_true', help="replace the run(s) in --out")
-    p.add_argument('--probe-epochs', '--probe_epochs', type=int, default=None, help="linear-probe epochs (default: evaluate's)")
-    p.add_argument('--tsne-points', '--tsne_points', type=int, default=1000, help="samples in the t-SNE figure")
+    p.add_argument('--probe-epochs', '--probe_epochs', type=_int_at_least(1), default=None, help="linear-probe epochs (default: evaluate's)")
+    p.add_argument('--tsne-points', '--tsne_points', type=_int_at_least(2), default=1000, help="samples in the t-SNE figure")
     p.add_argument('--no-eval', '--no_eval', action='store_true', help="train only: no evaluation, results or figures")
     p.add_argument('--table', choices=('main', 'all', 'linear', 'val'), default='main',
                    help="printed table: columns 'main', 'all' or 'linear' (test set); 'val': main columns on test and validation")
-    p.add_argument('--threads', type=int, default=0,
+    p.add_argument('--threads', type=_int_at_least(0), default=0,
                    help="CPU threads for torch and scikit-learn; 0 (default): OMP_NUM_THREADS if set, else all cores "
                         "when the machine is idle and fewer when other processes keep cores busy")
 
@@ -285,6 +295,35 @@ def _env_rank() -> int:
     "The rank torchrun gave this process (0 when not started by torchrun)."
     return int(os.environ.get('RANK', 0))
 
+# %% ../nbs/07_cli.ipynb #303985de
+def _check_out(p:argparse.ArgumentParser, out:str):
+    "Refuse an empty `--out` at parse time (it would write into the working folder)."
+    if not str(out).strip(): p.error("--out must name a folder, got ''")
+
+# %% ../nbs/07_cli.ipynb #00299bad
+def _read_json(path:Path, what:str='', kind=dict):
+    "The JSON object in `path`; a ValueError naming the file when it is missing, unreadable, not JSON or not a `kind`."
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise ValueError(f"'{path}' is a folder, not {what or 'a JSON file'}; move it away (or use --overwrite).")
+    try: d = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"'{path}' ({what or 'JSON'}) cannot be read: {e}. Repair or delete it, or use --overwrite.") from None
+    if not isinstance(d, kind):
+        raise ValueError(f"'{path}' ({what or 'JSON'}) holds a {type(d).__name__}, not a {kind.__name__}. Repair or delete it, or use --overwrite.")
+    return d
+
+# %% ../nbs/07_cli.ipynb #f8fab2ac
+def _saved_config(out:Path) -> TrainConfig|None:
+    "The config a run in `out` was started with (`out/config.json`), validated; None when there is none."
+    f = Path(out) / 'config.json'
+    if not f.exists(): return None
+    d = _read_json(f, 'the run\'s settings')
+    names = {x.name for x in fields(TrainConfig)}
+    try: return check_config(TrainConfig(**{'val_frac': 0.0, **{k: v for k, v in d.items() if k in names}}))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"'{f}' (the run's settings) is not a valid config: {e} Repair or delete it, or use --overwrite.") from None
+
 # %% ../nbs/07_cli.ipynb #b439aba2
 def _run_guarded(fn, prog):
     "Run `fn()`, turning the package's errors into a message and an exit code (under torchrun, rank 0 says it; an error other ranks may not share is said by every rank)."
@@ -296,8 +335,11 @@ def _run_guarded(fn, prog):
     except NonFiniteLossError as e:
         if r == 0: print(f"{prog}: error: {e}", file=sys.stderr)
         return 3
-    except (ValueError, FileExistsError, FileNotFoundError) as e:
-        print(f"{prog}: error: {e}" if r == 0 else f"{prog} [rank {r}]: error: {e}", file=sys.stderr); return 2
+    except (ValueError, FileExistsError, FileNotFoundError, OSError) as e:
+        msg = str(e)
+        if isinstance(e, OSError) and not isinstance(e, (FileExistsError, FileNotFoundError)) and e.filename:
+            msg = f"cannot use '{e.filename}': {e.strerror or e}. Check --out (a folder that can be created and written)."
+        print(f"{prog}: error: {msg}" if r == 0 else f"{prog} [rank {r}]: error: {msg}", file=sys.stderr); return 2
 
 # %% ../nbs/07_cli.ipynb #a317818d
 def _columns(runs:list, which:str) -> list|None:
@@ -337,11 +379,11 @@ def train_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
                    help=f"loss to train (default: the preset's, {TrainConfig.method})")
     add_config_options(p, skip=('method',))
     a = p.parse_args(argv)
+    _check_out(p, a.out)
     def body():
         threads = _set_threads(a.threads)
-        saved = Path(a.out) / 'config.json'
-        base = json.loads(saved.read_text()) if a.resume and saved.is_file() else None
-        cfg = config_from_args(a, base)
+        saved = _saved_config(a.out) if a.resume else None
+        cfg = config_from_args(a, asdict(saved) if saved is not None else None)
         world = int(os.environ.get('WORLD_SIZE', 1))
         if _env_rank() == 0:
             _log_to_stderr(f"hmlc_train: {cfg.method} on {cfg.preset}, CPU threads: {threads}"
@@ -364,6 +406,58 @@ def _parse_list(s, conv=str):
     if not out: raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {s!r}")
     return out
 
+# %% ../nbs/07_cli.ipynb #e2b7adbb
+_COMPARE_FILES = ('results.json', 'summary.json', 'table.txt', 'tsne.png', 'accuracy.png', 'masks.png')
+_RUN_OUTPUTS = tuple(RUN_FILES) + ('masks.png',)
+
+def _comparison_files(out:Path) -> list:
+    "The comparison's own files in `out`: its top-level files and its run folders `seed<N>/<method>` holding run files."
+    out = Path(out)
+    if not out.is_dir(): return []
+    mine = [out / n for n in _COMPARE_FILES if (out / n).exists()]
+    for d in sorted(out.iterdir()):
+        if not (d.is_dir() and re.fullmatch(r'seed(0|[1-9][0-9]*)', d.name)): continue
+        mine += [r for r in sorted(d.iterdir()) if r.name in METHOD_REGISTRY and r.is_dir()
+                 and any((r / n).exists() for n in RUN_FILES)]
+    return [p.relative_to(out) for p in mine]
+
+# %% ../nbs/07_cli.ipynb #458551b5
+def _remove_comparison(out:Path, mine:list):
+    "Delete the comparison files `_comparison_files` found: top-level files, and the run files in each run folder."
+    out = Path(out)
+    for rel in mine:
+        p = out / rel
+        if p.is_file(): p.unlink(); continue
+        for n in _RUN_OUTPUTS:
+            q = p / n
+            if q.is_dir() and not q.is_symlink(): shutil.rmtree(q)
+            elif q.exists() or q.is_symlink(): q.unlink()
+        for d in (p, p.parent):                                    # empty run folder, then empty seed folder
+            try: d.rmdir()
+            except OSError: break
+
+# %% ../nbs/07_cli.ipynb #f482ac87
+def _check_resumable(out:Path, cfgs:dict) -> dict:
+    "Before `--resume` trains anything: every finished run's results readable and every run's settings unchanged."
+    done = {}
+    for (seed, m), cfg in cfgs.items():
+        rdir = Path(out) / f'seed{seed}' / m
+        saved = _saved_config(rdir)
+        if saved is not None:
+            changed = [f.name for f in fields(TrainConfig) if f.name not in RESUME_MAY_CHANGE
+                       and getattr(saved, f.name) != getattr(cfg, f.name)]
+            if changed:
+                raise ValueError(f"--resume: the run '{rdir}' was made with other settings: "
+                                 + ', '.join(f"{k} {getattr(saved, k)!r} (now {getattr(cfg, k)!r})" for k in changed)
+                                 + ". Resume with the same settings, use --overwrite, or choose another --out.")
+        if (rdir / 'results.json').exists():
+            res = _read_json(rdir / 'results.json', f'the results of {m} seed {seed}')
+            if res.get('method') != m or res.get('seed') != seed:
+                raise ValueError(f"'{rdir / 'results.json'}' holds the results of {res.get('method')!r} seed {res.get('seed')!r}, "
+                                 f"not {m!r} seed {seed}. Delete it to rerun the run, or use --overwrite.")
+            done[(seed, m)] = res
+    return done
+
 # %% ../nbs/07_cli.ipynb #5dece847
 def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
                 ) -> int: # exit code
@@ -376,38 +470,44 @@ def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
                    help="comma-separated seeds (default: the config's seed)")
     add_config_options(p, skip=('method',))
     a = p.parse_args(argv)
+    _check_out(p, a.out)
     bad = [m for m in a.methods if m not in METHOD_REGISTRY]
     if bad: p.error(f"--methods: unknown {', '.join(bad)}; choose from {', '.join(METHOD_REGISTRY)}")
+    for flag, vals in (('--methods', a.methods), ('--seeds', a.seeds or [])):
+        twice = sorted({str(v) for v in vals if vals.count(v) > 1})
+        if twice: p.error(f"{flag}: {', '.join(twice)} listed more than once; list each once")
 
     def body():
         t0, out = time.time(), Path(a.out)
         if int(os.environ.get('WORLD_SIZE', 1)) > 1:
             raise ValueError("hmlc_compare runs in one process; to train with several processes start one run at a time: "
                              "torchrun --nproc_per_node N -m hmlc_nb.cli train ...")
+        if a.resume and a.overwrite: raise ValueError("Pass either --resume or --overwrite, not both.")
+        seeds = a.seeds if a.seeds is not None else [config_from_args(a).seed]
+        # every check before anything is written or deleted: settings of every run, evaluation, the folder
+        cfgs = {(s, m): config_from_args(a).replace(method=m, seed=s) for s in seeds for m in a.methods}
+        first = next(iter(cfgs.values()))
+        if not a.no_eval:
+            from hmlc_nb.evaluate import check_eval_args
+            check_eval_args(probe_epochs=a.probe_epochs, tsne_points=a.tsne_points, n_test=first.n_test or None,
+                            n_train=first.n_train or None)
+        if out.exists() and not out.is_dir(): raise FileExistsError(f"--out '{out}' is a file, not a folder; choose another --out.")
+        mine = _comparison_files(out)
+        if mine and not (a.resume or a.overwrite):
+            raise FileExistsError(f"Output folder '{out}' already holds a comparison ({', '.join(str(m) for m in mine[:5])}). "
+                                  f"Pass --resume to complete it, --overwrite to replace it, or choose another --out.")
+        done = _check_resumable(out, cfgs) if a.resume else {}
         threads = _set_threads(a.threads)
         _log_to_stderr(f"hmlc_compare: {', '.join(a.methods)} on {a.preset}, CPU threads: {threads}"
                        + (f" (starting with {torch.get_num_threads()})" if threads == 'auto' else ''))
-        config_from_args(a)
-        seeds = a.seeds if a.seeds is not None else [config_from_args(a).seed]
-        if a.resume and a.overwrite: raise ValueError("Pass either --resume or --overwrite, not both.")
-        mine = [n for n in ('results.json', 'summary.json', 'table.txt', 'tsne.png', 'accuracy.png', 'masks.png') if (out / n).exists()]
-        mine += [d.name for d in out.glob('seed*') if d.is_dir()]
-        if mine and not (a.resume or a.overwrite):
-            raise FileExistsError(f"Output folder '{out}' already holds a comparison ({', '.join(sorted(mine)[:5])}). "
-                                  f"Pass --resume to complete it, --overwrite to replace it, or choose another --out.")
-        if a.overwrite:
-            import shutil
-            for n in mine: (shutil.rmtree if (out / n).is_dir() else os.remove)(out / n)
-        out.mkdir(parents=True, exist_ok=True)
-        runs, embs = [], {}
-        for seed in seeds:
-            for m in a.methods:
-                cfg = config_from_args(a).replace(method=m, seed=seed)
+        with run_lock(out):
+            if a.overwrite: _remove_comparison(out, mine)
+            runs, embs = [], {}
+            for (seed, m), cfg in cfgs.items():
                 rdir = out / f'seed{seed}' / m
-                done = rdir / 'results.json'
-                if a.resume and done.is_file():
+                if (seed, m) in done:
                     _log_to_stderr(f"hmlc_compare: {m} seed {seed}: results found, skipped")
-                    res = json.loads(done.read_text())
+                    res = done[(seed, m)]
                 else:
                     _log_to_stderr(f"hmlc_compare: {m} seed {seed} ...")
                     res = run_training(cfg, rdir, resume=a.resume, evaluate=not a.no_eval, figure=False,
@@ -418,29 +518,29 @@ def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
                 if seed == seeds[0] and (rdir / 'embeddings.pt').is_file():
                     embs[m] = torch.load(rdir / 'embeddings.pt', weights_only=True)
                 _write_json(out / 'results.json', runs)
-        wall = time.time() - t0
-        summary = dict(preset=a.preset, methods=a.methods, seeds=seeds, wall_seconds=round(wall, 1), threads=threads,
-                       epochs=runs[0]['epochs'] if runs else None, argv=list(argv if argv is not None else sys.argv[1:]))
-        if not a.no_eval:
-            from hmlc_nb.evaluate import tsne_figure, seed_bars_figure
-            import matplotlib.pyplot as plt
-            table = compare_table(runs, a.table)
-            (out / 'table.txt').write_text(table + '\n')
-            summary['table'] = table
-            if embs:
-                first = next(iter(embs.values()))
-                fig = tsne_figure({m: e['z'] for m, e in embs.items()}, {m: e['paths'] for m, e in embs.items()},
-                                  first['level_names'], path_png=out / 'tsne.png', max_points=a.tsne_points, seed=seeds[0])
-                plt.close(fig)
-            plt.close(seed_bars_figure(runs, path_png=out / 'accuracy.png'))
-            trajs = {f"{r['method']} seed{r['seed']}": r['mask_trajectory'] for r in runs if r.get('mask_trajectory')}
-            if trajs:
-                from hmlc_nb.evaluate import masks_figure
-                D = next(r['masks']['D'] for r in runs if r.get('mask_trajectory'))
-                plt.close(masks_figure(trajs, path_png=out / 'masks.png', D=D, level_names=runs[0]['level_names']))
-            print(table)
-        summary['wall_seconds'] = round(time.time() - t0, 1)
-        _write_json(out / 'summary.json', summary)
+            wall = time.time() - t0
+            summary = dict(preset=a.preset, methods=a.methods, seeds=seeds, wall_seconds=round(wall, 1), threads=threads,
+                           epochs=runs[0]['epochs'] if runs else None, argv=list(argv if argv is not None else sys.argv[1:]))
+            if not a.no_eval:
+                from hmlc_nb.evaluate import tsne_figure, seed_bars_figure
+                import matplotlib.pyplot as plt
+                table = compare_table(runs, a.table)
+                (out / 'table.txt').write_text(table + '\n')
+                summary['table'] = table
+                if embs:
+                    e0 = next(iter(embs.values()))
+                    fig = tsne_figure({m: e['z'] for m, e in embs.items()}, {m: e['paths'] for m, e in embs.items()},
+                                      e0['level_names'], path_png=out / 'tsne.png', max_points=a.tsne_points, seed=seeds[0])
+                    plt.close(fig)
+                plt.close(seed_bars_figure(runs, path_png=out / 'accuracy.png'))
+                trajs = {f"{r['method']} seed{r['seed']}": r['mask_trajectory'] for r in runs if r.get('mask_trajectory')}
+                if trajs:
+                    from hmlc_nb.evaluate import masks_figure
+                    D = next(r['masks']['D'] for r in runs if r.get('mask_trajectory'))
+                    plt.close(masks_figure(trajs, path_png=out / 'masks.png', D=D, level_names=runs[0]['level_names']))
+                print(table)
+            summary['wall_seconds'] = round(time.time() - t0, 1)
+            _write_json(out / 'summary.json', summary)
         print(f"\nhmlc_compare: {len(runs)} runs ({', '.join(a.methods)} x seeds {seeds}) in {summary['wall_seconds']:.0f} s "
               f"-> {out}/results.json")
         return 0

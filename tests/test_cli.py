@@ -180,7 +180,7 @@ def test_corrupted_checkpoint_falls_back(ref, tmp_path):
     r = run('train', '--out', out, '--no-eval', '--resume', *TINY)
     assert r.returncode == 0, r.stderr
     assert 'is corrupted' in r.stderr and 'Falling back to the previous checkpoint' in r.stderr
-    assert newest.with_name(newest.name + '.corrupt').exists()
+    assert not list(out.rglob('*.corrupt'))  # the damaged copy is kept while the run lasts, removed once it finishes
     same_weights(final_state(out), ref[1])
 
 @pytest.mark.timeout(60)
