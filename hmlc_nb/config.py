@@ -284,7 +284,7 @@ def _check_masking(cfg):
         v = getattr(cfg, k)
         if v not in allowed: _fail(k, v, f"must be one of {', '.join(allowed)}")
     n = len(parse_levels(cfg.levels))
-    if n == 1 and cfg.method in ('ghmlc', 'ahmlc', 'dpghmlc', 'hmc', 'hce', 'hmce'):
+    if n == 1 and cfg.method in ('ghmlc', 'ahmlc', 'dpghmlc'):
         _fail('levels', cfg.levels, f"selects one level; {cfg.method} needs at least 2 (or '' for all)")
     top = 1 / n if n else 1 / 2
     if not _finite(cfg.ema, 0, 1, hi_open=True): _fail('ema', cfg.ema, "must be a number in [0, 1) (0: no smoothing)")
