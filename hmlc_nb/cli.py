@@ -176,10 +176,14 @@ def run_training(cfg:TrainConfig, # the run's settings
         res['val'] = dict(mv, **_headline(mv))
     if selectivity_epochs:
         t2 = time.time()
-        fi = measure_masks(tr.criterion, trd, scored, names, history=tr.history, epochs=selectivity_epochs, seed=cfg.seed)
-        sel = fi.pop('selectivity')
-        res.update(fi, selectivity=sel['test'])
-        if 'val' in sel: res['val']['selectivity'] = sel['val']
+        try:
+            fi = measure_masks(tr.criterion, trd, scored, names, history=tr.history, epochs=selectivity_epochs, seed=cfg.seed)
+            sel = fi.pop('selectivity')
+            res.update(fi, selectivity=sel['test'])
+            if 'val' in sel: res['val']['selectivity'] = sel['val']
+        except (ValueError, RuntimeError, FloatingPointError) as e:  # the trained run and its other results are kept
+            log(f"{cfg.method}: no feature-identification measurement: {e}")
+            res['selectivity_error'] = str(e)
         res['selectivity_seconds'] = round(time.time() - t2, 2)
     res['eval_seconds'] = round(time.time() - t1, 2)
     feats, z, paths = ted
@@ -220,7 +224,7 @@ def _common_options(p):
     p.add_argument('--tsne-points', '--tsne_points', type=_int_at_least(2), default=1000, help="samples in the t-SNE figure")
     p.add_argument('--no-eval', '--no_eval', action='store_true', help="train only: no evaluation, results or figures")
     p.add_argument('--table', choices=('main', 'all', 'linear', 'val'), default='main',
-                   help="printed table: columns 'main', 'all' or 'linear' (test set); 'val': main columns on test and validation")
+                   help="printed table: columns 'main', 'all' (with the selectivity gaps per level) or 'linear' (test set); 'val': main columns on test and validation")
     p.add_argument('--threads', type=_int_at_least(0), default=0,
                    help="CPU threads for torch and scikit-learn; 0 (default): OMP_NUM_THREADS if set, else all cores "
                         "when the machine is idle and fewer when other processes keep cores busy")
