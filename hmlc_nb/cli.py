@@ -51,7 +51,7 @@ def _field_help():
 
 # %% ../nbs/07_cli.ipynb #53231036
 def add_config_options(parser:argparse.ArgumentParser, # the parser to extend
-                       skip=(), # fields handled elsewhere (e.g. `method` in `hmlc_compare`)
+                       skip=(), # fields handled elsewhere (e.g. method in hmlc_compare)
                       ) -> argparse.ArgumentParser:
     "Add `--field value` (and `--field-with-dashes`) for every `TrainConfig` field; unset options stay out of the namespace."
     g = parser.add_argument_group('config fields (override the preset)')
@@ -64,7 +64,7 @@ def add_config_options(parser:argparse.ArgumentParser, # the parser to extend
     return parser
 
 # %% ../nbs/07_cli.ipynb #9af4ab1e
-def config_from_args(ns:argparse.Namespace, # parsed options (`--preset` and config fields)
+def config_from_args(ns:argparse.Namespace, # parsed options (--preset and config fields)
                      base:dict|None=None, # a saved config (a resumed run) to start from instead of the preset
                     ) -> TrainConfig:
     "The `TrainConfig` of a command line: the preset (or `base`), then the options given."
@@ -91,14 +91,14 @@ def _per_level(d:dict, names:list) -> dict:
     return {k: ({n: v for n, v in zip(names, vals)} if isinstance(vals, list) else vals) for k, vals in d.items()}
 
 # %% ../nbs/07_cli.ipynb #4a12107e
-def measure_masks(criterion, # the trained loss (`Trainer.criterion`); methods without masks get masks fitted on `train`
-                  train:tuple, # `(feats, z [N, D], paths [N, L])` of the training split (from `extract_features`)
-                  scored:dict, # split name (e.g. 'test', 'val') -> `(feats, z, paths)` scored by the probes
+def measure_masks(criterion, # the trained loss (Trainer.criterion); methods without masks get masks fitted on the training split
+                  train:tuple, # (feats, z [N, D], paths [N, L]) of the training split, from extract_features
+                  scored:dict, # split name (e.g. 'test', 'val') -> (feats, z, paths) scored by the probes
                   level_names:list, # the levels' names
-                  history:list|None=None, # the Trainer's per-epoch rows (`Trainer.history`): mask trajectory and health
+                  history:list|None=None, # the Trainer's per-epoch rows (Trainer.history): mask trajectory and health
                   epochs:int=50, # selectivity probes: full-batch steps
                   seed:int=0, # probe and mask-fitting seed
-                 ) -> dict: # `masks`, `selectivity` per split, `mask_trajectory`, `mask_health` (None without logged masks)
+                 ) -> dict: # masks, selectivity per split, mask_trajectory, mask_health (None without logged masks)
     "Feature identification of a trained run: the masks on the projections, and the selectivity of each level's dimensions."
     from hmlc_nb import evaluate as ev
     from hmlc_nb.masking import GHMLCLoss, AHMLCLoss
@@ -120,17 +120,17 @@ def measure_masks(criterion, # the trained loss (`Trainer.criterion`); methods w
 # %% ../nbs/07_cli.ipynb #e25c4bb1
 def run_training(cfg:TrainConfig, # the run's settings
                  out, # run folder
-                 resume:bool=False, # continue the run in `out`
-                 overwrite:bool=False, # replace the run in `out`
-                 evaluate:bool=True, # evaluate and write `results.json`
-                 figure:bool=True, # write `tsne.png`
+                 resume:bool=False, # continue the run in out
+                 overwrite:bool=False, # replace the run in out
+                 evaluate:bool=True, # evaluate and write results.json
+                 figure:bool=True, # write tsne.png
                  tsne_points:int=1000, # samples in the t-SNE
-                 probe_epochs:int|None=None, # linear-probe epochs (None: `linear_eval`'s default)
-                 eval_kw:dict|None=None, # more keyword arguments for `evaluate_features` (e.g. `k`)
+                 probe_epochs:int|None=None, # linear-probe epochs (None: linear_eval's default)
+                 eval_kw:dict|None=None, # more keyword arguments for evaluate_features (e.g. k)
                  selectivity_epochs:int=50, # feature identification: full-batch steps of each selectivity probe (0: skip it)
                  threads:int|str|None=None, # CPU threads in use (recorded); 'auto': adapt them to the load while training
                  log=_log_to_stderr, # where messages go
-                ) -> dict|None: # the results (also in `out/results.json`); None on DDP ranks other than 0
+                ) -> dict|None: # the results (also in out/results.json); None on DDP ranks other than 0
     "Train `cfg` into `out`, evaluate the encoder, the projection and its masks, write results, embeddings and the figures."
     out = Path(out)
     if evaluate:  # settings the evaluation would refuse fail now, not after training
@@ -231,7 +231,7 @@ def _common_options(p):
 
 # %% ../nbs/07_cli.ipynb #30c8d886
 def auto_threads(ncpu:int|None=None, # cores this process may use (default: its CPU affinity)
-                 load:float|None=None, # 1-minute load average of the machine (default: `os.getloadavg()`)
+                 load:float|None=None, # 1-minute load average of the machine (default: os.getloadavg())
                 ) -> int:
     "Threads that do not oversubscribe the cores: the cores minus those the other processes keep busy (at least 1)."
     ncpu = ncpu or (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
@@ -356,7 +356,7 @@ def _columns(runs:list, which:str) -> list|None:
 
 # %% ../nbs/07_cli.ipynb #fd2d5bbe
 def compare_table(runs:list, # run results (dicts with 'method', 'seed' and metrics)
-                  which:str='main', # column set of `format_table`: 'main', 'all' or 'linear'; 'val': 'main' on test, then on validation
+                  which:str='main', # column set of format_table: 'main', 'all' or 'linear'; 'val': 'main' on test, then on validation
                   baseline:str='hmce', # paired differences against this method (with several seeds)
                  ) -> str:
     "The comparison table: mean ± std per method, and paired differences to `baseline` when there are several seeds."
@@ -374,7 +374,7 @@ def compare_table(runs:list, # run results (dicts with 'method', 'seed' and metr
     return text
 
 # %% ../nbs/07_cli.ipynb #b9e75374
-def train_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
+def train_main(argv:list|None=None, # arguments (default: sys.argv[1:])
               ) -> int: # exit code
     "`hmlc_train`: train one method, evaluate it, write results, checkpoints and the t-SNE figure."
     p = argparse.ArgumentParser(prog='hmlc_train', description="Train and evaluate one hierarchical contrastive method.")
@@ -463,7 +463,7 @@ def _check_resumable(out:Path, cfgs:dict) -> dict:
     return done
 
 # %% ../nbs/07_cli.ipynb #5dece847
-def compare_main(argv:list|None=None, # arguments (default: `sys.argv[1:]`)
+def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
                 ) -> int: # exit code
     "`hmlc_compare`: train and evaluate several methods (and seeds) on one budget; table, results and figures."
     p = argparse.ArgumentParser(prog='hmlc_compare', description="Compare hierarchical contrastive methods per level.")

@@ -28,12 +28,12 @@ DATASETS = ('digits', 'mnist', 'cifar100', 'modelnet40')
 class TrainConfig:
     "Settings of one training run (see `PRESETS` and `get_config`)."
     preset:str='digits' # name of the preset these settings started from (informative)
-    method:str='ghmlc' # loss: a name in `METHOD_REGISTRY`
+    method:str='ghmlc' # loss: a name in METHOD_REGISTRY
     # data
-    dataset:str='digits' # one of `DATASETS`
+    dataset:str='digits' # one of DATASETS
     data_root:str='data' # folder for downloaded datasets
-    n_train:int=10_000 # training samples (digits: generated; other datasets: first `n_train` if smaller than the set, 0 = all)
-    n_test:int=2_000 # test samples (as `n_train`)
+    n_train:int=10_000 # training samples (digits: generated; other datasets: first n_train if smaller than the set, 0 = all)
+    n_test:int=2_000 # test samples (as n_train)
     img_size:int=32 # image side in pixels
     n_points:int=1024 # points per cloud (ModelNet40)
     n_views:int=2 # augmented views per sample
@@ -46,7 +46,7 @@ class TrainConfig:
     hflip:float=0.5 # 'crop': probability of a horizontal flip
     max_shift:int=2 # 'shift': largest translation in pixels (zero padding)
     # model
-    encoder:str='small_cnn' # one of `hmlc_nb.models.ENCODERS`
+    encoder:str='small_cnn' # one of hmlc_nb.models.ENCODERS
     in_channels:int=1 # image channels
     width:int=32 # SmallCNN width
     feat_dim:int|None=None # encoder feature size (SmallCNN 128, PointNet 1024; fixed for ResNets)
@@ -54,10 +54,10 @@ class TrainConfig:
     proj_hidden:int|None=None # projection head hidden size (default: feature size)
     # loss
     temperature:float=0.1 # softmax temperature of the contrastive losses
-    base_temperature:float|None=None # the losses scale by `temperature / base_temperature` (default: = temperature)
+    base_temperature:float|None=None # the losses scale by temperature / base_temperature (default: = temperature)
     positives:str|None=None # G-/A-HMLC positives per level: 'label' or 'prefix' (default: the loss's)
     path_weight:float|None=None # G-/A-HMLC weight of the full-path SupCon term (default: the loss's)
-    prefix_until:float=0.0 # G-/A-HMLC curriculum: 'prefix' positives for this share of training, then `positives`
+    prefix_until:float=0.0 # G-/A-HMLC curriculum: 'prefix' positives for this share of training, then positives
     mask_positives:str|None=None # G-HMLC: groups the relevance scores (masks) read: None (the loss's positives), 'label', 'prefix'
     mask_mode:str='relevance' # G-HMLC masks: 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax' or 'sample'
     relevance:str='eta2' # G-HMLC relevance scores: 'eta2' (share of variance) or 'increment' (gain over the coarser level)
@@ -71,17 +71,17 @@ class TrainConfig:
     mask_temperature_end:float|None=None # A-HMLC: anneal the mask temperature geometrically to this by the end (None: constant)
     entropy_weight:float=0.0 # A-HMLC: weight of the masks' mean normalized entropy (> 0 pushes each dimension to one level)
     layer_penalty:str|None=None # HMC/HCE/HMCE layer penalty: 'pow2' (2**x) or 'exp' (default: the loss's)
-    cpcc_weight:float=1.0 # `cpcc` method: weight of the CPCC regularizer
-    cpcc_metric:str='l2' # `cpcc` method: distance between class means, 'l2' or 'cosine'
+    cpcc_weight:float=1.0 # cpcc method: weight of the CPCC regularizer
+    cpcc_metric:str='l2' # cpcc method: distance between class means, 'l2' or 'cosine'
     # optimisation
     epochs:int=10 # training epochs
-    batch_size:int=256 # samples per optimizer step over all processes: the global batch (with torchrun, `batch_size / WORLD_SIZE` per process)
+    batch_size:int=256 # samples per optimizer step over all processes: the global batch (with torchrun, batch_size / WORLD_SIZE per process)
     optimizer:str='sgd' # 'sgd' (momentum) or 'adamw'
     lr:float=0.1 # peak learning rate
     momentum:float=0.9 # SGD momentum
     weight_decay:float=1e-4 # weight decay
     warmup_epochs:float=1.0 # linear warm-up length in epochs (fractions allowed)
-    min_lr_ratio:float=0.0 # the cosine decays to `lr * min_lr_ratio`
+    min_lr_ratio:float=0.0 # the cosine decays to lr * min_lr_ratio
     grad_clip:float=0.0 # clip the gradient norm to this value (0 = off)
     # runtime
     seed:int=0 # seed of every random number generator
@@ -91,7 +91,7 @@ class TrainConfig:
     compile:bool=False # torch.compile the model
     deterministic:str='auto' # deterministic kernels: 'auto' (on for CPU, off for CUDA), 'on', 'off'
     num_workers:int=0 # DataLoader workers (datasets without the on-device fast path)
-    fast_path:bool=True # tensor datasets (`.data`/`.targets`) stay on the device and are augmented in batches
+    fast_path:bool=True # tensor datasets (.data/.targets) stay on the device and are augmented in batches
     save_every:int=1 # write a checkpoint every this many epochs (and at the end)
     keep_last:int=2 # checkpoints kept on disk
     progress:bool=True # show a progress bar
@@ -108,17 +108,17 @@ RESUME_MAY_CHANGE = ('epochs', 'device', 'progress', 'save_every', 'keep_last', 
 @dataclass(frozen=True)
 class MethodSpec:
     "How to build the loss of one method: `build(hierarchy, feat_dim, proj_dim, **{o: cfg.o for o in options})`."
-    build:callable # returns a module `loss(feats [B,V,F], z [B,V,D], paths [B,L]) -> scalar`
-    options:tuple=() # names of the `TrainConfig` fields `build` takes as keyword arguments
+    build:callable # returns a module loss(feats [B,V,F], z [B,V,D], paths [B,L]) -> scalar
+    options:tuple=() # names of the TrainConfig fields build takes as keyword arguments
     doc:str='' # one line for the documentation
 
 # %% ../nbs/05_config.ipynb #269d94f8
 METHOD_REGISTRY = {}
 
 # %% ../nbs/05_config.ipynb #dd5c030f
-def register_method(name:str, # the method name (`TrainConfig.method`, `--method`)
-                    build:callable, # constructor `build(hierarchy, feat_dim, proj_dim, **options)`
-                    options:tuple=(), # the `TrainConfig` fields passed to `build` by name
+def register_method(name:str, # the method name (TrainConfig.method, --method)
+                    build:callable, # constructor build(hierarchy, feat_dim, proj_dim, **options)
+                    options:tuple=(), # the TrainConfig fields passed to build by name
                     doc:str='', # one line for the documentation
                    ) -> MethodSpec:
     "Add (or replace) a method in `METHOD_REGISTRY`; every option must be a `TrainConfig` field."
@@ -374,8 +374,8 @@ def check_config(cfg:TrainConfig, # the settings to check
     return cfg
 
 # %% ../nbs/05_config.ipynb #e8dbecf5
-def get_config(preset:str='digits', # a name in `PRESETS`
-               **overrides, # any `TrainConfig` field, e.g. `epochs=2, method='hmce'`
+def get_config(preset:str='digits', # a name in PRESETS
+               **overrides, # any TrainConfig field, e.g. epochs=2, method='hmce'
               ) -> TrainConfig:
     "The `TrainConfig` of a named preset with `overrides` applied, validated."
     if preset not in PRESETS:
