@@ -75,12 +75,12 @@ def _batches(data, batch_size, num_workers=0):
 
 # %% ../nbs/06_eval.ipynb #97df24b4
 @torch.no_grad()
-def extract_features(model:nn.Module, # a model with `forward(x [B, V, ...]) -> (feats [B, V, F], z [B, V, D])`
-                     data, # a Dataset returning `(x, path)`, or a pair `(x [N, ...], paths [N, L])`; no augmentation
-                     device=None, # where to run; default: the device of the model's parameters (the model must live there)
+def extract_features(model:nn.Module, # a model with forward(x [B, V, ...]) -> (feats [B, V, F], z [B, V, D])
+                     data, # a Dataset returning (x, path), or a pair (x [N, ...], paths [N, L]); no augmentation
+                     device:str|torch.device|None=None, # where to run; default: the device of the model's parameters (the model must live there)
                      batch_size:int=512, # samples per forward pass
-                     num_workers:int=0, # DataLoader workers when `data` is a Dataset
-                    ) -> tuple: # `(feats [N, F], z [N, D], paths [N, L])`, float32 / long, on `device`
+                     num_workers:int=0, # DataLoader workers when data is a Dataset
+                    ) -> tuple: # (feats [N, F], z [N, D], paths [N, L]), float32 / long, on device
     "Encoder features, projections and label paths of every sample of `data`, in order."
     if batch_size < 1: raise ValueError(f"`batch_size` must be >= 1, got {batch_size}.")
     if device is None:
@@ -118,18 +118,18 @@ def _check_n_classes(n_classes, L, paths_by_name):
     return n_classes
 
 # %% ../nbs/06_eval.ipynb #e51be4cc
-def linear_eval(train_x:torch.Tensor, # frozen training features `[N, F]`
-                train_paths:torch.Tensor, # training label paths `[N, L]`
-                test_x:torch.Tensor, # test features `[M, F]`
-                test_paths:torch.Tensor, # test label paths `[M, L]`
-                n_classes, # number of labels per level (list of L ints), e.g. `Hierarchy.n_classes`
+def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
+                train_paths:torch.Tensor, # training label paths [N, L]
+                test_x:torch.Tensor, # test features [M, F]
+                test_paths:torch.Tensor, # test label paths [M, L]
+                n_classes, # number of labels per level (list of L ints), e.g. Hierarchy.n_classes
                 epochs:int=100, # passes over the training features
                 lr:float=1e-2, # Adam learning rate (cosine-decayed to 0)
-                batch_size:int|None=1024, # mini-batch size; `None`: full batch
+                batch_size:int|None=1024, # mini-batch size; None: full batch
                 weight_decay:float=1e-4, # L2 penalty on the weights
                 seed:int=0, # fixes the mini-batch order
                 leaf:bool=True, # also train a flat classifier over full paths (needed for mistake severity)
-               ) -> dict: # `acc` (list per level), `path`, `leaf`, `pred` `[M, L]`, `leaf_pred` `[M, L]`
+               ) -> dict: # acc (list per level), path, leaf, pred [M, L], leaf_pred [M, L]
     "Linear probe per level on standardised frozen features: accuracy per level, path accuracy, leaf accuracy."
     Xtr, ptr, Xte, pte = _check_pair(train_x, train_paths, test_x, test_paths)
     L, dev = ptr.shape[1], Xtr.device
@@ -191,15 +191,15 @@ def _vote(labels, w, n):
 
 # %% ../nbs/06_eval.ipynb #d39a4d89
 @torch.no_grad()
-def knn_eval(train_x:torch.Tensor, # training features `[N, D]`
-             train_paths:torch.Tensor, # training label paths `[N, L]`
-             test_x:torch.Tensor, # test features `[M, D]`
-             test_paths:torch.Tensor, # test label paths `[M, L]`
+def knn_eval(train_x:torch.Tensor, # training features [N, D]
+             train_paths:torch.Tensor, # training label paths [N, L]
+             test_x:torch.Tensor, # test features [M, D]
+             test_paths:torch.Tensor, # test label paths [M, L]
              k:int=20, # number of neighbours
              metric:str='cosine', # 'cosine' or 'l2'
              weighting:str='vote', # 'vote' (majority, ties to nearer neighbours) or 'exp' (Wu et al.: exp(sim/T))
              temperature:float=0.07, # T of the 'exp' weighting
-            ) -> dict: # `acc` (list per level), `path`, `pred` `[M, L]`, `path_pred` `[M, L]`
+            ) -> dict: # acc (list per level), path, pred [M, L], path_pred [M, L]
     "kNN accuracy per level (own labels) and of the full path."
     Xtr, ptr, Xte, pte = _check_pair(train_x, train_paths, test_x, test_paths)
     if weighting not in ('vote', 'exp'): raise ValueError(f"`weighting` must be 'vote' or 'exp', got {weighting!r}.")
@@ -216,9 +216,9 @@ def knn_eval(train_x:torch.Tensor, # training features `[N, D]`
                 path=(path_pred == pte).all(1).float().mean().item(), pred=pred, path_pred=path_pred)
 
 # %% ../nbs/06_eval.ipynb #888bede8
-def mistake_severity(pred_paths:torch.Tensor, # predicted label paths `[N, L]`
-                     true_paths:torch.Tensor, # true label paths `[N, L]`
-                    ) -> float: # mean tree distance over the wrong predictions (`nan` if none is wrong)
+def mistake_severity(pred_paths:torch.Tensor, # predicted label paths [N, L]
+                     true_paths:torch.Tensor, # true label paths [N, L]
+                    ) -> float: # mean tree distance over the wrong predictions (nan if none is wrong)
     "Mean tree distance between prediction and truth over the mistakes (Bertinetto et al. 2020)."
     tp = _check_paths(true_paths, 'true_paths')
     pp = _check_paths(pred_paths, 'pred_paths', tp.shape[0], 'true_paths', tp.device)
@@ -229,10 +229,10 @@ def mistake_severity(pred_paths:torch.Tensor, # predicted label paths `[N, L]`
 
 # %% ../nbs/06_eval.ipynb #453bea62
 @torch.no_grad()
-def hier_dist_at_k(train_x:torch.Tensor, # training features `[N, D]`
-                   train_paths:torch.Tensor, # training label paths `[N, L]`
-                   test_x:torch.Tensor, # query features `[M, D]`
-                   test_paths:torch.Tensor, # query label paths `[M, L]`
+def hier_dist_at_k(train_x:torch.Tensor, # training features [N, D]
+                   train_paths:torch.Tensor, # training label paths [N, L]
+                   test_x:torch.Tensor, # query features [M, D]
+                   test_paths:torch.Tensor, # query label paths [M, L]
                    k:int=5, # number of neighbours
                    metric:str='cosine', # 'cosine' or 'l2'
                   ) -> float: # mean tree distance between each query and its k nearest training samples
@@ -242,7 +242,7 @@ def hier_dist_at_k(train_x:torch.Tensor, # training features `[N, D]`
     return tree_distance(pte[:, None, :], ptr[idx]).float().mean().item()
 
 # %% ../nbs/06_eval.ipynb #cbd515db
-def embedding_variance(z:torch.Tensor, # embeddings `[N, D]` (normalised here)
+def embedding_variance(z:torch.Tensor, # embeddings [N, D] (normalised here)
                        unbiased:bool=False, # divide by N-1 instead of N
                       ) -> float: # sum over dimensions of the variance of the L2-normalised embeddings
     "Total variance of L2-normalised embeddings (the paper's embedding-variance figure)."
@@ -281,8 +281,8 @@ def _silhouette(x, labels, metric, chunk=2048):
 
 # %% ../nbs/06_eval.ipynb #a1b71ad3
 @torch.no_grad()
-def silhouette_per_level(z:torch.Tensor, # embeddings `[N, D]`
-                         paths:torch.Tensor, # label paths `[N, L]`
+def silhouette_per_level(z:torch.Tensor, # embeddings [N, D]
+                         paths:torch.Tensor, # label paths [N, L]
                          metric:str='cosine', # 'cosine' or 'euclidean'
                          max_samples:int|None=5000, # score a random subset of this many rows (None: all)
                          seed:int=0, # fixes the subset
@@ -322,8 +322,8 @@ def _pearson(x, y, eps=0.0):
 
 # %% ../nbs/06_eval.ipynb #8cbaaa4a
 @torch.no_grad()
-def cpcc(emb:torch.Tensor, # embeddings `[N, D]`
-         paths:torch.Tensor, # label paths `[N, L]`
+def cpcc(emb:torch.Tensor, # embeddings [N, D]
+         paths:torch.Tensor, # label paths [N, L]
          metric:str='l2', # centroid distance: 'l2' or 'cosine'
         ) -> float: # Pearson correlation of tree distance and centroid distance over pairs of distinct paths
     "Cophenetic correlation of class centroids with the tree (Zeng et al. 2023)."
@@ -354,10 +354,10 @@ def _save_png(fig, path_png):
     fig.savefig(path_png, dpi=100)
 
 # %% ../nbs/06_eval.ipynb #7358d152
-def tsne_figure(embs:dict, # method name -> embeddings `[N, D]` (same samples for every method)
-                paths:torch.Tensor, # label paths `[N, L]`, or a dict method -> paths
+def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for every method)
+                paths:torch.Tensor, # label paths [N, L], or a dict method -> paths
                 level_names:list, # a name per level (column titles)
-                path_png=None, # where to save the PNG (None: do not save)
+                path_png:str|Path|None=None, # where to save the PNG (None: do not save)
                 max_points:int=1000, # random subset of samples drawn per figure
                 seed:int=0, # fixes the subset and t-SNE
                 perplexity:float=30.0, # t-SNE perplexity (lowered automatically for tiny sets)
@@ -421,8 +421,8 @@ def _safe(fn, *a, **kw):
 # %% ../nbs/06_eval.ipynb #66f17112
 def evaluate_features(train, # (feats [N, F], z [N, D] or None, paths [N, L]) of the training split
                       test, # the same for the test split
-                      hierarchy, # the `Hierarchy` (level names, labels per level, path validation)
-                      linear:dict|None=None, # keyword arguments for `linear_eval` (epochs, lr, ...)
+                      hierarchy, # the Hierarchy (level names, labels per level, path validation)
+                      linear:dict|None=None, # keyword arguments for linear_eval (epochs, lr, ...)
                       k:int=20, # neighbours for kNN accuracy
                       dist_k:int=5, # neighbours for hierarchical distance@k
                       silhouette_samples:int|None=5000, # rows scored by the silhouette
@@ -457,12 +457,12 @@ def evaluate_features(train, # (feats [N, F], z [N, D] or None, paths [N, L]) of
 def evaluate_model(model:nn.Module, # a ContrastiveModel (forward(x [B, V, ...]) -> (feats, z))
                    train_data, # training Dataset (no augmentation) or (x, paths) pair
                    test_data, # test Dataset or (x, paths) pair
-                   hierarchy, # the `Hierarchy` of the labels
-                   device=None, # where to run; default the model's device
+                   hierarchy, # the Hierarchy of the labels
+                   device:str|torch.device|None=None, # where to run; default the model's device
                    batch_size:int=512, # samples per forward pass
-                   return_features:bool=False, # also return the `(feats, z, paths)` triples (e.g. for `tsne_figure`)
-                   **kw, # passed to `evaluate_features` (linear=dict(...), k, dist_k, silhouette_samples, seed)
-                  ): # results dict, or `(results, train, test)` with `return_features=True`
+                   return_features:bool=False, # also return the (feats, z, paths) triples (e.g. for tsne_figure)
+                   **kw, # passed to evaluate_features (linear=dict(...), k, dist_k, silhouette_samples, seed)
+                  ): # results dict, or (results, train, test) with return_features=True
     "Extract features of both splits with `model` and run `evaluate_features`."
     tr = extract_features(model, train_data, device=device, batch_size=batch_size)
     te = extract_features(model, test_data, device=device, batch_size=batch_size)
@@ -470,9 +470,9 @@ def evaluate_model(model:nn.Module, # a ContrastiveModel (forward(x [B, V, ...])
     return (res, tr, te) if return_features else res
 
 # %% ../nbs/06_eval.ipynb #934f7136
-def flatten_results(res:dict, # nested results (e.g. from `evaluate_features`, plus any run fields)
+def flatten_results(res:dict, # nested results (e.g. from evaluate_features, plus any run fields)
                     sep:str='/', # separator of the flat keys
-                   ) -> dict: # `{'encoder/linear/class': 0.98, ...}`; lists and strings are kept as they are
+                   ) -> dict: # {'encoder/linear/class': 0.98, ...}; lists and strings are kept as they are
     "Flatten nested dicts into `sep`-joined keys."
     out = {}
     def rec(d, pre):
@@ -484,7 +484,7 @@ def flatten_results(res:dict, # nested results (e.g. from `evaluate_features`, p
     return out
 
 # %% ../nbs/06_eval.ipynb #f41c735a
-def check_eval_args(probe_epochs:int|None=None, # linear-probe epochs (None: `linear_eval`'s default)
+def check_eval_args(probe_epochs:int|None=None, # linear-probe epochs (None: linear_eval's default)
                     tsne_points:int|None=None, # samples in the t-SNE figure (None: no figure)
                     n_test:int|None=None, # test samples
                     n_train:int|None=None, # training samples
@@ -499,9 +499,9 @@ def check_eval_args(probe_epochs:int|None=None, # linear-probe epochs (None: `li
             raise ValueError(f"`{name}` (--{name.replace('_', '-')}) must be an integer >= {lo} ({why}), got {v!r}.")
 
 # %% ../nbs/06_eval.ipynb #29c94b50
-def default_columns(level_names:list, # the levels, e.g. `['category', 'class']`
+def default_columns(level_names:list, # the levels, e.g. ['category', 'class']
                     which:str='all', # 'all', 'main' (linear, kNN, silhouette, variance) or 'linear'
-                   ) -> list: # `(header, flat key, kind)` with kind 'acc' (printed x100) or 'num'
+                   ) -> list: # (header, flat key, kind) with kind 'acc' (printed x100) or 'num'
     "The table's default columns for a hierarchy with these levels."
     enc = [(f'lin {n}', f'encoder/linear/{n}', 'acc') for n in level_names] + [('lin path', 'encoder/linear_path', 'acc')]
     if which == 'linear': return enc
@@ -535,8 +535,8 @@ def _group(runs):
 
 # %% ../nbs/06_eval.ipynb #157c5a76
 def format_table(rows:list, # runs: dicts with 'method', optional 'seed', and (nested or flat) results
-                 columns:list|None=None, # `(header, flat key, kind)`; default `default_columns(level_names)`
-                 level_names:list|None=None, # default: the runs' `level_names`
+                 columns:list|None=None, # (header, flat key, kind); default default_columns(level_names)
+                 level_names:list|None=None, # default: the runs' level_names
                  which:str='all', # default column set: 'all', 'main' or 'linear'
                 ) -> str: # a plain-text table, one row per method
     "Per-level table: one row per method, one column per metric, mean ± std over seeds."
@@ -577,7 +577,7 @@ def paired_differences(runs:list, # runs with 'method', 'seed' and results
 
 # %% ../nbs/06_eval.ipynb #9685aec1
 def seed_bars_figure(runs:list, # runs with 'method', 'seed', 'level_names' and results
-                     path_png=None, # where to save the PNG (None: do not save)
+                     path_png:str|Path|None=None, # where to save the PNG (None: do not save)
                      metric:str='encoder/linear', # flat key prefix of the per-level metric
                      ylabel:str='linear accuracy (%)', # y-axis label
                     ): # the matplotlib Figure
@@ -614,9 +614,9 @@ def _read_log(log):
                                            for r in csv.DictReader(f)]
 
 # %% ../nbs/06_eval.ipynb #06d9803d
-def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those files, or the Trainer's `history` rows
+def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those files, or the Trainer's history rows
                     method:str|None=None, # 'ghmlc' or 'ahmlc'; None: read from the logged keys
-                   ) -> dict: # `method`, `epoch` [E], `dims` [E][L], and for A-HMLC `entropy` [E] and `share` [E][L]
+                   ) -> dict: # method, epoch [E], dims [E][L], and for A-HMLC entropy [E] and share [E][L]
     "Per epoch: dimensions per level (G-HMLC hard masks, A-HMLC argmax of the mean attention) and A-HMLC's entropy and shares."
     rows = _read_log(log)
     if not rows: raise ValueError("`log` has no rows: the run logged no epoch.")
@@ -635,10 +635,10 @@ def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those
     return out
 
 # %% ../nbs/06_eval.ipynb #922cf9fd
-def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> `mask_trajectory` output
-                 path_png=None, # where to save the PNG (None: do not save)
-                 D:int|None=None, # projection dimension: draws the `D/8` line of `mask_health`
-                 level_names:list|None=None, # legend names of the levels (default `level 0`, ...)
+def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> mask_trajectory output
+                 path_png:str|Path|None=None, # where to save the PNG (None: do not save)
+                 D:int|None=None, # projection dimension: draws the D/8 line of mask_health
+                 level_names:list|None=None, # legend names of the levels (default level 0, ...)
                 ): # the matplotlib Figure
     "Dimensions per level against epoch, one line per level, one panel per run (G-HMLC: hard masks, A-HMLC: argmax)."
     if not isinstance(trajs, dict) or not trajs: raise ValueError("`trajs` must be a non-empty dict: title -> mask_trajectory(...).")
@@ -656,11 +656,11 @@ def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> `mask_traject
     return fig
 
 # %% ../nbs/06_eval.ipynb #e4075d5b
-def mask_health(traj:dict, # from `mask_trajectory`
+def mask_health(traj:dict, # from mask_trajectory
                 D:int, # projection dimension (the number of maskable dimensions)
-                min_frac:float=1/8, # a level must keep more than (G-HMLC) / at least (A-HMLC) `min_frac * D` dimensions
+                min_frac:float=1/8, # a level must keep more than (G-HMLC) / at least (A-HMLC) min_frac * D dimensions
                 max_entropy:float=0.6, # A-HMLC: highest acceptable final normalised entropy
-               ) -> dict: # numbers and booleans (`ok` all of them)
+               ) -> dict: # numbers and booleans (ok all of them)
     "Did the masks stay healthy: no level collapsed after epoch 1 (G-HMLC) / sharp, spread attention at the end (A-HMLC)?"
     if not D >= 1: raise ValueError(f"`D` must be the projection dimension (>= 1), got {D}.")
     dims = np.asarray(traj['dims'], dtype=float)
@@ -707,12 +707,12 @@ def _mask_views(x, masks, h):
     return x[:, masks[h]], x[:, others]
 
 # %% ../nbs/06_eval.ipynb #6bd72695
-def selectivity(z_train:torch.Tensor, # training projections `[N, D]`
-                paths_train:torch.Tensor, # their label paths `[N, L]`
-                z_test:torch.Tensor, # test projections `[M, D]`
-                paths_test:torch.Tensor, # their label paths `[M, L]`
-                masks, # bool `[L, D]` (see `masks_for`), or a function `z [N, D] -> [N, L, D]` of per-sample soft masks
-                n_classes=None, # labels per level; default: the largest label seen + 1
+def selectivity(z_train:torch.Tensor, # training projections [N, D]
+                paths_train:torch.Tensor, # their label paths [N, L]
+                z_test:torch.Tensor, # test projections [M, D]
+                paths_test:torch.Tensor, # their label paths [M, L]
+                masks, # bool [L, D] (see masks_for), or a function z [N, D] -> [N, L, D] of per-sample soft masks
+                n_classes:list|None=None, # labels per level; default: the largest label seen + 1
                 epochs:int=100, # probe: full-batch Adam steps
                 lr:float=0.05, # probe learning rate
                 seed:int=0, # probe seed
@@ -740,13 +740,13 @@ def selectivity(z_train:torch.Tensor, # training projections `[N, D]`
 
 # %% ../nbs/06_eval.ipynb #bcb5f06d
 def masks_for(criterion, # a trained G-HMLC/A-HMLC loss or a module holding one (the Trainer's criterion), or None / a loss without masks
-              z:torch.Tensor, # projections `[N, D]` the masks are for (raw, as the losses see them)
-              paths:torch.Tensor, # label paths `[N, L]` of `z` (used when masks are fitted afterwards)
-              soft:bool=False, # A-HMLC: return its per-sample attention, a function `z [N, D] -> [N, L, D]`
+              z:torch.Tensor, # projections [N, D] the masks are for (raw, as the losses see them)
+              paths:torch.Tensor, # label paths [N, L] of z (used when masks are fitted afterwards)
+              soft:bool=False, # A-HMLC: return its per-sample attention, a function z [N, D] -> [N, L, D]
               min_dims:int=4, # fitted masks: every level keeps at least this many dimensions
-              positives:str='label', # fitted masks: relevance groups, 'label' or 'prefix' (see `level_masks`)
+              positives:str='label', # fitted masks: relevance groups, 'label' or 'prefix' (see level_masks)
               seed:int=0, # fitted masks: GMM initialisation
-             ): # bool masks `[L, D]` on `z`'s device, or (soft A-HMLC) a function giving per-sample soft masks
+             ): # bool masks [L, D] on z's device, or (soft A-HMLC) a function giving per-sample soft masks
     "The level masks a method would use on `z`: G-HMLC's last hard masks, A-HMLC's attention, or masks fitted afterwards."
     from hmlc_nb.masking import GHMLCLoss, AHMLCLoss, level_masks
     z = _check_emb(z, 'z')

@@ -28,17 +28,17 @@ class TorchDPGMM(_Mixture):
     def __init__(self,
                  max_components:int=8, # truncation level K of the stick-breaking process
                  weight_concentration_prior:float|None=None, # DP concentration alpha; None: 1/max_components (sklearn's default)
-                 n_iter:int=100, # maximum number of variational iterations per `fit`
+                 n_iter:int=100, # maximum number of variational iterations per fit
                  tol:float=1e-3, # stop when the total lower bound changes by less than this (sklearn's rule)
                  covariance_type:str='diag', # 'diag' (a variance per feature) or 'spherical' (one per component)
                  seed:int|None=None, # seed of the k-means initialisation; None uses torch's global RNG
                  mean_precision_prior:float=1., # kappa_0: precision of the prior on the means
                  degrees_of_freedom_prior:float|None=None, # nu_0 of the Wishart prior; None: n_features
-                 covariance_prior=None, # prior variance (scalar or [F]); None: the data's per-feature variance
+                 covariance_prior:float|torch.Tensor|None=None, # prior variance (scalar or [F]); None: the data's per-feature variance
                  reg_covar:float=1e-6, # added to every within-component variance
                  init:str='kmeans', # initial responsibilities: 'kmeans' (k-means++ then Lloyd) or 'random'
                  weight_threshold:float=0.01, # a component whose weight exceeds this counts as effective
-                 warm_start:bool=False, # start each `fit` from the previous posterior instead of k-means
+                 warm_start:bool=False, # start each fit from the previous posterior instead of k-means
                 ):
         self._check_args(max_components, n_iter, tol, covariance_type, reg_covar, init, name='max_components')
         if weight_concentration_prior is not None and not weight_concentration_prior > 0:
@@ -158,26 +158,26 @@ def _check_x(self:TorchDPGMM, x, fitting=False):
 
 # %% ../nbs/08_levels.ipynb #6514f55b
 @patch
-@torch.no_grad()
 def fit(self:TorchDPGMM,
-        x:torch.Tensor, # data `[N, F]`; fitted in its dtype (float32 at least) on its device
-        resp:torch.Tensor|None=None, # initial responsibilities `[N, K]`; None: k-means (or the last fit with `warm_start`)
+        x:torch.Tensor, # data [N, F]; fitted in its dtype (float32 at least) on its device
+        resp:torch.Tensor|None=None, # initial responsibilities [N, K]; None: k-means (or the last fit with warm_start)
        ) -> TorchDPGMM:
     "Fit the mixture to `x` by coordinate-ascent variational inference."
-    x = self._check_x(x, fitting=True)
-    pr, p = self._priors(x), self._post
-    if resp is not None:
-        resp = torch.as_tensor(resp, device=x.device, dtype=x.dtype)
-        if resp.shape != (x.shape[0], self.max_components):
-            raise ValueError(f"`resp` must be [n_samples, max_components] = {(x.shape[0], self.max_components)}, "
-                             f"got {tuple(resp.shape)}.")
-        p = self._m_step(x, resp, pr)
-    elif self.warm_start and p is not None and p['means'].shape[1] == x.shape[1]:
-        p = {k: v.to(device=x.device, dtype=x.dtype) for k, v in p.items()}
-    else: p = self._m_step(x, self._init_resp(x), pr)
-    lb, p = self._loop((x, pr), p, torch.full((1,), -math.inf, dtype=torch.float64))
-    self._post, self.lower_bound_ = p, float(lb)
-    return self
+    with torch.no_grad():
+        x = self._check_x(x, fitting=True)
+        pr, p = self._priors(x), self._post
+        if resp is not None:
+            resp = torch.as_tensor(resp, device=x.device, dtype=x.dtype)
+            if resp.shape != (x.shape[0], self.max_components):
+                raise ValueError(f"`resp` must be [n_samples, max_components] = {(x.shape[0], self.max_components)}, "
+                                 f"got {tuple(resp.shape)}.")
+            p = self._m_step(x, resp, pr)
+        elif self.warm_start and p is not None and p['means'].shape[1] == x.shape[1]:
+            p = {k: v.to(device=x.device, dtype=x.dtype) for k, v in p.items()}
+        else: p = self._m_step(x, self._init_resp(x), pr)
+        lb, p = self._loop((x, pr), p, torch.full((1,), -math.inf, dtype=torch.float64))
+        self._post, self.lower_bound_ = p, float(lb)
+        return self
 
 # %% ../nbs/08_levels.ipynb #87c98cdc
 @patch
@@ -189,11 +189,11 @@ def _iterate(self:TorchDPGMM, data, p):
     return self._lower_bound(log_resp, p, x.shape[1]).double().reshape(1).cpu(), p
 
 @patch
-@torch.no_grad()
 def predict_proba(self:TorchDPGMM, x:torch.Tensor) -> torch.Tensor:
     "Responsibilities `[N, K]` of the fitted components for `x` `[N, F]`."
-    x = self._check_x(x)
-    return self._e_step(x, {k: v.to(device=x.device, dtype=x.dtype) for k, v in self._post.items()})[1].exp()
+    with torch.no_grad():
+        x = self._check_x(x)
+        return self._e_step(x, {k: v.to(device=x.device, dtype=x.dtype) for k, v in self._post.items()})[1].exp()
 
 # %% ../nbs/08_levels.ipynb #eb39a4c2
 @patch
@@ -243,20 +243,20 @@ def _fill_levels(assign:np.ndarray, rel:np.ndarray, L:int, min_dims:int) -> np.n
     return a
 
 @torch.no_grad()
-def dp_level_masks(z:torch.Tensor, # projections `[B, V, D]`
-                   labels:torch.Tensor, # label paths `[B, L]`, coarse first (any subset of the levels)
-                   dpgmm:TorchDPGMM|None=None, # a mixture to (re)fit; pass one with `warm_start=True` to track it over steps
-                   max_groups:int=8, # truncation of the DP when `dpgmm` is None
+def dp_level_masks(z:torch.Tensor, # projections [B, V, D]
+                   labels:torch.Tensor, # label paths [B, L], coarse first (any subset of the levels)
+                   dpgmm:TorchDPGMM|None=None, # a mixture to (re)fit; pass one with warm_start=True to track it over steps
+                   max_groups:int=8, # truncation of the DP when dpgmm is None
                    min_dims:int=4, # every level keeps at least this many dimensions
-                   relevance:str='eta2', # relevance points: 'eta2' (`level_relevance`) or 'increment' (`level_increments`)
-                   positives:str='label', # 'eta2' groups: 'label' or 'prefix' (see `level_relevance`)
-                   corrected:bool=False, # 'eta2': chance-corrected (see `level_relevance`)
+                   relevance:str='eta2', # relevance points: 'eta2' (level_relevance) or 'increment' (level_increments)
+                   positives:str='label', # 'eta2' groups: 'label' or 'prefix' (see level_relevance)
+                   corrected:bool=False, # 'eta2': chance-corrected (see level_relevance)
                    match:str='hungarian', # group -> level: 'hungarian' (one group per level) or 'nearest' (most relevant level)
                    extra:str='drop', # dims of unmatched groups: 'drop' (in no level) or 'nearest' (most relevant level)
-                   n_iter:int=100, # variational iterations when `dpgmm` is None
-                   seed:int|None=0, # initialisation seed when `dpgmm` is None
+                   n_iter:int=100, # variational iterations when dpgmm is None
+                   seed:int|None=0, # initialisation seed when dpgmm is None
                    return_info:bool=False, # also return a dict: relevance, groups, scores, matching
-                  ): # bool masks `[L, D]` (each dim in at most one level); with `return_info`, `(masks, info)`
+                  ): # bool masks [L, D] (each dim in at most one level); with return_info, (masks, info)
     "Hard per-level feature masks from a Dirichlet-process mixture over the dimensions' level relevance."
     labels = _check_z_labels(z, labels)
     B, V, D = z.shape; L = labels.shape[1]
@@ -290,13 +290,13 @@ class DPGHMLCLoss(GHMLCLoss):
                  n_levels:int, # number of labelled hierarchy levels L (>= 2)
                  max_groups:int=8, # truncation of the DP: at most this many feature groups
                  weight_concentration_prior:float|None=None, # DP concentration alpha; None: 1/max_groups
-                 dp_iters:int=100, # variational iterations per step (stops earlier at `tol` 1e-3)
+                 dp_iters:int=100, # variational iterations per step (stops earlier at tol 1e-3)
                  refit_every:int=1, # re-initialise the DP by k-means every this many steps (0: only once, then warm starts)
-                 relevance:str='eta2', # relevance points: 'eta2' (as `GHMLCLoss`) or 'increment' (`level_increments`)
-                 match:str='hungarian', # group -> level: 'hungarian' or 'nearest' (see `dp_level_masks`)
-                 extra:str='drop', # dims of groups matched to no level: 'drop' or 'nearest' (see `dp_level_masks`)
+                 relevance:str='eta2', # relevance points: 'eta2' (as GHMLCLoss) or 'increment' (level_increments)
+                 match:str='hungarian', # group -> level: 'hungarian' or 'nearest' (see dp_level_masks)
+                 extra:str='drop', # dims of groups matched to no level: 'drop' or 'nearest' (see dp_level_masks)
                  seed:int|None=0, # seed of the DP's initialisations
-                 **kwargs, # `GHMLCLoss`'s: temperature, level_weights, positives, path_weight, min_dims, prefix_until, balance, ...
+                 **kwargs, # GHMLCLoss's: temperature, level_weights, positives, path_weight, min_dims, prefix_until, balance, ...
                 ):
         if kwargs.get('mask_mode', 'relevance') != 'relevance':
             raise ValueError("DPGHMLCLoss: mask_mode must be 'relevance' (the DP clusters relevance points).")
@@ -414,12 +414,12 @@ def _features_and_labels(model_or_features, data, space, batch_size, device):
                          f"{tuple(labels.shape)}.")
     return x, labels, names
 
-def discover_levels(model_or_features, # a `ContrastiveModel` (forward(x [B,V,...]) -> (feats, z)), or features `[N, D]`
+def discover_levels(model_or_features, # a ContrastiveModel (forward(x [B,V,...]) -> (feats, z)), or features [N, D]
                     data, # with a model: a Dataset returning (x, path) or a pair (x, paths); with features: labels [N, L]
-                    levels=None, # which label columns (levels) are known, coarse first: indices; None: all
-                    level_names=None, # names of the known levels; default: the data's hierarchy, else 'level h'
+                    levels:list|None=None, # which label columns (levels) are known, coarse first: indices; None: all
+                    level_names:list|None=None, # names of the known levels; default: the data's hierarchy, else 'level h'
                     space:str='projection', # with a model: 'projection' (z, where G-HMLC masks act) or 'encoder' features
-                    relevance:str='increment', # 'increment' (`level_increments`) or 'eta2' (`level_relevance`)
+                    relevance:str='increment', # 'increment' (level_increments) or 'eta2' (level_relevance)
                     positives:str='label', # with 'eta2': groups by 'label' or 'prefix'
                     min_relevance:float=0.05, # a group whose mean relevance to every level is below this has no level
                     max_groups:int=8, # truncation of the DP
@@ -427,7 +427,7 @@ def discover_levels(model_or_features, # a `ContrastiveModel` (forward(x [B,V,..
                     n_init:int=5, # k-means starts of the DP; the best lower bound wins
                     max_samples:int|None=5000, # score on at most this many samples (a fixed random subset)
                     batch_size:int=512, # forward batch size with a model
-                    device=None, # with a model: where to run it (default: where its parameters are)
+                    device:str|torch.device|None=None, # with a model: where to run it (default: where its parameters are)
                     seed:int=0, # seed of the subset and of the DP starts
                    ) -> LevelReport:
     "How many groups of features an encoder has, and how they align with the levels whose labels we know."

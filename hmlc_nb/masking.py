@@ -195,34 +195,34 @@ def _iterate(self:TorchGMM, data, params):
 
 # %% ../nbs/03_masking.ipynb #d427e840
 @patch
-@torch.no_grad()
 def fit(self:TorchGMM, x):
     "Fit the mixture to `x` (`[N, F]`, or `[S, N, F]` for `S` independent problems); returns `self`."
-    x, batched = self._check_x(x, fitting=True)
-    p = self._params
-    if (self.warm_start and p is not None and self._batched == batched
-            and p[1].shape[0] == x.shape[0] and p[1].shape[-1] == x.shape[-1]):
-        params = tuple(t.to(device=x.device, dtype=x.dtype) for t in p)
-        lb = self.lower_bound_.to(device=x.device, dtype=x.dtype).reshape(-1)   # as sklearn: keep the last bound
-    else:
-        params = self._m_step(x, self._init_resp(x))
-        lb = torch.full((x.shape[0],), -math.inf, device=x.device, dtype=x.dtype)
-    lb, params = self._loop((x.unsqueeze(1), torch.cat([x, x.square()], -1)), params, lb)
-    self._params, self._batched = params, batched
-    self.lower_bound_ = lb if batched else lb[0]
-    return self
+    with torch.no_grad():
+        x, batched = self._check_x(x, fitting=True)
+        p = self._params
+        if (self.warm_start and p is not None and self._batched == batched
+                and p[1].shape[0] == x.shape[0] and p[1].shape[-1] == x.shape[-1]):
+            params = tuple(t.to(device=x.device, dtype=x.dtype) for t in p)
+            lb = self.lower_bound_.to(device=x.device, dtype=x.dtype).reshape(-1)   # as sklearn: keep the last bound
+        else:
+            params = self._m_step(x, self._init_resp(x))
+            lb = torch.full((x.shape[0],), -math.inf, device=x.device, dtype=x.dtype)
+        lb, params = self._loop((x.unsqueeze(1), torch.cat([x, x.square()], -1)), params, lb)
+        self._params, self._batched = params, batched
+        self.lower_bound_ = lb if batched else lb[0]
+        return self
 
 # %% ../nbs/03_masking.ipynb #97b0104c
 @patch
 def _out(self:TorchGMM, t): return t if self._batched else t[0]
 
 @patch
-@torch.no_grad()
 def score_samples(self:TorchGMM, x):
     "Log-likelihood of each sample under the fitted mixture: `[N]` (or `[S, N]`)."
-    x3,_ = self._check_x(x)
-    w,m,v = (t.to(device=x3.device, dtype=x3.dtype) for t in self._params)
-    return self._out((self._log_gauss(x3, m, v) + w.log()[:,None]).logsumexp(-1))
+    with torch.no_grad():
+        x3,_ = self._check_x(x)
+        w,m,v = (t.to(device=x3.device, dtype=x3.dtype) for t in self._params)
+        return self._out((self._log_gauss(x3, m, v) + w.log()[:,None]).logsumexp(-1))
 
 # %% ../nbs/03_masking.ipynb #8d255d6a
 @patch
@@ -232,12 +232,12 @@ def score(self:TorchGMM, x):
 
 # %% ../nbs/03_masking.ipynb #53a5f890
 @patch
-@torch.no_grad()
 def predict_proba(self:TorchGMM, x):
     "Responsibility of each component for each sample: `[N, K]` (or `[S, N, K]`)."
-    x3,_ = self._check_x(x)
-    params = tuple(t.to(device=x3.device, dtype=x3.dtype) for t in self._params)
-    return self._out(self._e_step(x3, params)[1].exp())
+    with torch.no_grad():
+        x3,_ = self._check_x(x)
+        params = tuple(t.to(device=x3.device, dtype=x3.dtype) for t in self._params)
+        return self._out(self._e_step(x3, params)[1].exp())
 
 # %% ../nbs/03_masking.ipynb #91b25e5e
 @patch
