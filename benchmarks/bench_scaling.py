@@ -8,8 +8,9 @@ Forward+backward of one call of each loss, median of `--repeats` interleaved run
 from a 4 -> 20 -> 100 class tree:
 - `supcon_loss` on the fine labels (= the full path in a tree): the plain SupCon every other loss is compared with;
 - `hmlc_loss` (HMCE) on [coarse, mid, fine, instance id] (L = 4, the way its authors run it);
-- `_reference_hmlc`, the reference HMLC algorithm step by step (a Python loop stacking one mask row per sample,
-  tiled [BV, BV] masks, one SupCon per level) on the same labels: the naive loop the others are compared with;
+- `reference_hmlc` (the test oracle in tests/oracles.py), the reference HMLC algorithm step by step (a Python loop
+  stacking one mask row per sample, tiled [BV, BV] masks, one SupCon per level) on the same labels: the naive loop
+  the others are compared with;
 - `GHMLCLoss(3)` (relevance scores, warm-started GMM, Hungarian matching, 3 masked levels + the path term) and
   `AHMLCLoss(D, 3)` (attention heads, 3 soft-masked levels), defaults, on raw projections and [coarse, mid, fine].
 The reference is skipped at a size where its time extrapolated from the previous size (x `--ref-growth` per
@@ -18,12 +19,15 @@ doubling) would exceed `--ref-budget` seconds per call; the table says so.
 Prints the times, each loss's ratio to SupCon and to the reference (loss time / baseline time: > 1 is slower), and
 the growth per doubling of B, t(B) / t(B/2): 4 is quadratic (the [BV, BV] similarity matrix dominates), 2 linear.
 """
-import argparse, math
+import argparse, math, sys
+from pathlib import Path
 import torch
 import torch.nn.functional as F
 from _timing import CLOCKS, interleaved, medians, header, resolve_clock
 from bench_losses import make_batch
-from hmlc_nb.losses import hmlc_loss, supcon_loss, _reference_hmlc
+from hmlc_nb.losses import hmlc_loss, supcon_loss
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tests'))
+from oracles import reference_hmlc  # the test oracle (tests/oracles.py)
 from hmlc_nb.masking import GHMLCLoss, AHMLCLoss
 
 LOSSES = ('supcon', 'hmlc', 'reference', 'G-HMLC', 'A-HMLC')
@@ -39,7 +43,7 @@ def loss_fns(B, V, D, T, device, seed=0):
     a_loss = AHMLCLoss(D, 3, temperature=T, base_temperature=T).to(device)
     return {'supcon': lambda: supcon_loss(f, fine, temperature=T, base_temperature=T),
             'hmlc': lambda: hmlc_loss(f, labels, 'hmce', T, T),
-            'reference': lambda: _reference_hmlc(f, labels, 'hmce', T, T),
+            'reference': lambda: reference_hmlc(f, labels, 'hmce', T, T),
             'G-HMLC': lambda: g_loss(z, paths),
             'A-HMLC': lambda: a_loss(z, paths)}
 
