@@ -198,6 +198,7 @@ def run_training(cfg:TrainConfig, # the run's settings
             plt.close(ev.masks_figure({f'{cfg.method} seed{cfg.seed}': res['mask_trajectory']}, path_png=out / 'masks.png',
                                       D=res['masks']['D'], level_names=names))
             res['masks_figure'] = str(out / 'masks.png')
+        elif (out / 'masks.png').is_file(): (out / 'masks.png').unlink()  # an earlier run's (e.g. before --overwrite)
     res['wall_seconds'] = round(time.time() - t0, 2)
     _write_json(out / 'results.json', res)
     return res
