@@ -61,15 +61,15 @@ class TrainConfig:
     mask_positives:str|None=None # G-HMLC: groups the relevance scores (masks) read: None (the loss's positives), 'label', 'prefix'
     mask_mode:str='relevance' # G-HMLC masks: 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax' or 'sample'
     relevance:str='eta2' # G-HMLC relevance scores: 'eta2' (share of variance) or 'increment' (gain over the coarser level)
-    ema:float=0.0 # G-HMLC: relevance smoothed over steps, R_t = ema * R_(t-1) + (1 - ema) * r_t, in [0, 1) (0: this batch only)
-    hysteresis:float=0.0 # G-HMLC: a dimension changes level only if its score there beats its current one by this share (>= 0)
-    min_share:float=0.0 # G-HMLC: every level keeps at least ceil(min_share * D) dimensions, in [0, 1/levels]
+    ema:float|None=None # G-HMLC: relevance smoothed over steps, R_t = ema * R_(t-1) + (1 - ema) * r_t, in [0, 1) (0: this batch only; None: the loss's default)
+    hysteresis:float|None=None # G-HMLC: a dimension changes level only if its score there beats its current one by this share (>= 0) (None: the loss's default)
+    min_share:float|None=None # G-HMLC: every level keeps at least ceil(min_share * D) dimensions, in [0, 1/levels] (None: the loss's default)
     sample_match:str='relevance' # G-HMLC mask_mode 'sample': components to levels by 'relevance' or by 'mean' order
     gmm_iters:int=10 # G-HMLC: EM iterations per step (warm-started from the previous step)
     min_dims:int=4 # G-HMLC: every level keeps at least this many dimensions
     mask_temperature:float=1.0 # A-HMLC: softmax temperature across levels (< 1: sharper masks)
-    mask_temperature_end:float|None=None # A-HMLC: anneal the mask temperature geometrically to this by the end (None: constant)
-    entropy_weight:float=0.0 # A-HMLC: weight of the masks' mean normalized entropy (> 0 pushes each dimension to one level)
+    mask_temperature_end:float|None=0.1 # A-HMLC: anneal the mask temperature geometrically to this by the end (None: constant at mask_temperature)
+    entropy_weight:float=0.1 # A-HMLC: weight of the masks' mean normalized entropy (> 0 pushes each dimension to one level)
     layer_penalty:str|None=None # HMC/HCE/HMCE layer penalty: 'pow2' (2**x) or 'exp' (default: the loss's)
     cpcc_weight:float=1.0 # cpcc method: weight of the CPCC regularizer
     cpcc_metric:str='l2' # cpcc method: distance between class means, 'l2' or 'cosine'
@@ -178,17 +178,18 @@ def _given(**kw) -> dict:
 
 # %% ../nbs/05_config.ipynb #19403a31
 def _build_ghmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
-                 mask_positives, mask_mode='relevance', relevance='eta2', ema=0.0, hysteresis=0.0, min_share=0.0,
+                 mask_positives, mask_mode='relevance', relevance='eta2', ema=None, hysteresis=None, min_share=None,
                  sample_match='relevance', gmm_iters=10, min_dims=4, cls=GHMLCLoss):
     "G-HMLC (or a subclass `cls` with its signature) on the raw projections; the mask options go to the loss by name."
     return LossOnZ(cls(hierarchy.n_levels, temperature=temperature, base_temperature=base_temperature or temperature,
-                       prefix_until=prefix_until, mask_mode=mask_mode, relevance=relevance, ema=ema, hysteresis=hysteresis,
-                       min_share=min_share, sample_match=sample_match, gmm_iters=gmm_iters, min_dims=min_dims,
-                       **_given(positives=positives, path_weight=path_weight, mask_positives=mask_positives)))
+                       prefix_until=prefix_until, mask_mode=mask_mode, relevance=relevance,
+                       sample_match=sample_match, gmm_iters=gmm_iters, min_dims=min_dims,
+                       **_given(positives=positives, path_weight=path_weight, mask_positives=mask_positives, ema=ema,
+                              hysteresis=hysteresis, min_share=min_share)))
 
 # %% ../nbs/05_config.ipynb #27c6a4d5
 def _build_ahmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
-                 mask_temperature=1.0, mask_temperature_end=None, entropy_weight=0.0):
+                 mask_temperature=1.0, mask_temperature_end=0.1, entropy_weight=0.1):
     "A-HMLC on the raw projections (one attention head per level, of size `proj_dim`)."
     return LossOnZ(AHMLCLoss(proj_dim, hierarchy.n_levels, temperature=temperature,
                              base_temperature=base_temperature or temperature, prefix_until=prefix_until,
@@ -222,10 +223,10 @@ METHODS = tuple(METHOD_REGISTRY)
 PRESETS = {
     'digits': dict(dataset='digits', encoder='small_cnn', in_channels=1, n_train=10_000, n_test=2_000, img_size=32,
                    epochs=12, batch_size=256, temperature=0.1, optimizer='adamw', lr=2e-3, weight_decay=1e-4,
-                   warmup_epochs=1.0, augment='none', prefix_until=1/3, mask_positives='prefix'),
+                   warmup_epochs=1.0, augment='none'),
     'mnist-paper': dict(dataset='mnist', encoder='small_cnn', in_channels=1, n_train=0, n_test=0, img_size=192,
                         sub_size=32, epochs=100, batch_size=256, temperature=0.1, optimizer='adamw', lr=2e-3,
-                        warmup_epochs=5.0, augment='none', num_workers=8, prefix_until=1/3, mask_positives='prefix'),
+                        warmup_epochs=5.0, augment='none', num_workers=8),
     'cifar100-resnet18': dict(dataset='cifar100', encoder='resnet18', in_channels=3, n_train=0, n_test=0, img_size=32,
                               epochs=500, batch_size=512, temperature=0.1, optimizer='sgd', lr=0.5, momentum=0.9,
                               weight_decay=1e-4, warmup_epochs=10.0, num_workers=8),
@@ -287,9 +288,9 @@ def _check_masking(cfg):
     if n == 1 and cfg.method in ('ghmlc', 'ahmlc', 'dpghmlc'):
         _fail('levels', cfg.levels, f"selects one level; {cfg.method} needs at least 2 (or '' for all)")
     top = 1 / n if n else 1 / 2
-    if not _finite(cfg.ema, 0, 1, hi_open=True): _fail('ema', cfg.ema, "must be a number in [0, 1) (0: no smoothing)")
-    if not _finite(cfg.hysteresis, 0): _fail('hysteresis', cfg.hysteresis, "must be a finite number >= 0 (0: off)")
-    if not _finite(cfg.min_share, 0, top + 1e-12):
+    if cfg.ema is not None and not _finite(cfg.ema, 0, 1, hi_open=True): _fail('ema', cfg.ema, "must be a number in [0, 1) (0: no smoothing)")
+    if cfg.hysteresis is not None and not _finite(cfg.hysteresis, 0): _fail('hysteresis', cfg.hysteresis, "must be a finite number >= 0 (0: off)")
+    if cfg.min_share is not None and not _finite(cfg.min_share, 0, top + 1e-12):
         _fail('min_share', cfg.min_share, f"must be a number in [0, 1/levels] ([0, {top:.4g}] here)")
     if isinstance(cfg.gmm_iters, bool) or not isinstance(cfg.gmm_iters, (int, np.integer)) or cfg.gmm_iters < 1:
         _fail('gmm_iters', cfg.gmm_iters, "must be an integer >= 1")
