@@ -298,6 +298,7 @@ class DPGHMLCLoss(GHMLCLoss):
                  seed:int|None=0, # seed of the DP's initialisations
                  **kwargs, # GHMLCLoss's: temperature, level_weights, positives, path_weight, min_dims, prefix_until, balance, ...
                 ):
+        for k in ('ema', 'hysteresis', 'min_share'): kwargs.setdefault(k, 0.0)   # the DP refits its groups: no smoothing, no floor share
         if kwargs.get('mask_mode', 'relevance') != 'relevance':
             raise ValueError("DPGHMLCLoss: mask_mode must be 'relevance' (the DP clusters relevance points).")
         for k in ('ema', 'hysteresis'):

@@ -574,9 +574,9 @@ class GHMLCLoss(_MaskedLoss):
                  prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs set_progress)
                  mask_positives:str|None=None, # groups the relevance scores read: None = the loss's positives now, or 'label'/'prefix'
                  relevance:str='eta2', # relevance scores: 'eta2' (level_relevance) or 'increment' (level_increments, nested)
-                 ema:float=0.0, # relevance smoothed over steps: R_t = ema * R_{t-1} + (1 - ema) * r_t (0: this batch only)
-                 hysteresis:float=0.0, # a dim changes level only if its normalized score there beats its current one by this share
-                 min_share:float=0.0, # every level keeps at least ceil(min_share * D) dimensions (and at least min_dims)
+                 ema:float=0.9, # relevance smoothed over steps: R_t = ema * R_{t-1} + (1 - ema) * r_t (0: this batch only)
+                 hysteresis:float=0.1, # a dim changes level only if its normalized score there beats its current one by this share
+                 min_share:float|None=None, # every level keeps at least ceil(min_share * D) dimensions (and min_dims); None: 1/(2 L)
                  sample_match:str='relevance', # mask_mode='sample': components to levels by 'relevance' or by 'mean' order
                 ):
         super().__init__()
@@ -589,6 +589,7 @@ class GHMLCLoss(_MaskedLoss):
         if min_dims < 0: raise ValueError(f"GHMLCLoss: min_dims must be >= 0, got {min_dims}.")
         if not 0 <= ema < 1: raise ValueError(f"GHMLCLoss: ema must be in [0, 1), got {ema}.")
         if not hysteresis >= 0: raise ValueError(f"GHMLCLoss: hysteresis must be >= 0, got {hysteresis}.")
+        if min_share is None: min_share = 1 / (2 * n_levels)
         if not 0 <= min_share <= 1 / n_levels: raise ValueError(f"GHMLCLoss: min_share must be in [0, 1/n_levels], got {min_share}.")
         self.n_levels,self.temperature,self.base_temperature,self.balance = int(n_levels),temperature,base_temperature,balance
         self.positives,self.path_weight,self.min_dims,self.corrected = positives,float(path_weight),int(min_dims),corrected
@@ -685,15 +686,15 @@ class AHMLCLoss(_MaskedLoss):
                  temperature:float=0.07, # SupCon temperature
                  base_temperature:float=0.07, # SupCon losses are scaled by temperature / base_temperature
                  level_weights:list|None=None, # weight w_h of each level's loss; default 1 each
-                 positives:str='prefix', # positives of level h: same 'label' at h, or same 'prefix' up to h
-                 path_weight:float=0.0, # weight of SupCon on the unmasked embedding with full-path positives
+                 positives:str='label', # positives of level h: same 'label' at h, or same 'prefix' up to h
+                 path_weight:float=1.0, # weight of SupCon on the unmasked embedding with full-path positives
                  mask_temperature:float=1.0, # softmax temperature across levels (< 1: sharper masks)
                  hidden:int|None=None, # None: linear heads; an int: two-layer MLP heads with this many hidden units
                  balance:bool=False, # weight anchors by the inverse frequency of their level-h group in the batch
                  detach_input:bool=False, # the heads read z.detach() (no gradient to z through the heads)
                  prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs set_progress)
-                 mask_temperature_end:float|None=None, # anneal the mask temperature geometrically to this by the end (needs set_progress)
-                 entropy_weight:float=0.0, # weight of the masks' mean normalized entropy over levels (> 0: one level per dimension)
+                 mask_temperature_end:float|None=0.1, # anneal the mask temperature geometrically to this by the end (needs set_progress; None: constant)
+                 entropy_weight:float=0.1, # weight of the masks' mean normalized entropy over levels (> 0: one level per dimension)
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'AHMLCLoss')
