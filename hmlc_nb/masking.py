@@ -730,11 +730,9 @@ class AHMLCLoss(_MaskedLoss):
                 f"mask_temperature_end={self.mask_temperature_end}, entropy_weight={self.entropy_weight}")
 
     def mask_temperature_now(self) -> float:
-        "The mask temperature of the next step: `mask_temperature`, annealed geometrically to `mask_temperature_end` over training."
+        "The mask temperature of the next step: `mask_temperature` annealed geometrically to `mask_temperature_end` over training (the start until `set_progress` is called)."
         if self.mask_temperature_end is None: return self.mask_temperature
-        if self.progress is None:
-            raise RuntimeError("AHMLCLoss: mask_temperature_end needs the share of training done; call "
-                               "`loss.set_progress(step / total_steps)` before each step (hmlc_nb's Trainer does).")
+        if self.progress is None: return self.mask_temperature   # no schedule known (a loss called by hand): the start
         f = min(max(self.progress, 0.), 1.)
         return self.mask_temperature * (self.mask_temperature_end / self.mask_temperature) ** f
 
@@ -761,7 +759,7 @@ def _masking(self:AHMLCLoss, z, zf, labels, pos):
     A = self.attention(z)                                                         # [B, L, D]
     self.masks = A.detach()
     with torch.set_grad_enabled(torch.is_grad_enabled() and self.entropy_weight > 0):
-        Af = A.float()
+        Af = A.to(torch.promote_types(A.dtype, torch.float32))                # float16 -> float32, float64 kept
         ent = -(Af * Af.clamp_min(1e-12).log()).sum(1).mean()                     # mean entropy over levels, nats
     self._entropy = ent.detach()
     return (lambda h: zf * A[:, None, h]), (self.entropy_weight * ent / math.log(self.n_levels) if self.entropy_weight > 0 else None)
