@@ -171,8 +171,8 @@ def run_training(cfg:TrainConfig, # the run's settings
     res.update(m); res.update(_headline(m))
     names, scored = res['level_names'], dict(test=ted)
     if tr.val_ds is not None:  # probes trained on the rest of the training data, scored on the validation share
-        mv, _, scored['val'] = ev.evaluate_model(tr.model, tr.train_ds, tr.val_ds, tr.hierarchy, device=tr.device,
-                                                 return_features=True, **kw)
+        scored['val'] = ev.extract_features(tr.model, tr.val_ds, device=tr.device)  # the training features are reused
+        mv = ev.evaluate_features(trd, scored['val'], tr.hierarchy, **kw)
         res['val'] = dict(mv, **_headline(mv))
     if selectivity_epochs:
         t2 = time.time()
