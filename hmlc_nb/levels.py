@@ -325,8 +325,7 @@ def _make_masks(self:DPGHMLCLoss, z, labels, pos):
     "This step's masks `[L, D]` from the DP (re-initialised every `refit_every` steps); the rest of the loss is `GHMLCLoss`'s."
     if self.gmm._post is not None and self.refit_every > 0 and self.steps % self.refit_every == 0:
         self.gmm._post = None                                          # a k-means start instead of the warm one
-    floor = max(self.min_dims, math.ceil(self.min_share * z.shape[-1] - 1e-9))
-    masks, self.info = dp_level_masks(z, labels, dpgmm=self.gmm, min_dims=floor, relevance=self.relevance,
+    masks, self.info = dp_level_masks(z, labels, dpgmm=self.gmm, min_dims=self._floor_dims(z.shape[-1]), relevance=self.relevance,
                                       positives=self.mask_positives or pos, corrected=self.corrected,
                                       match=self.match, extra=self.extra, return_info=True)
     self.steps += 1

@@ -633,10 +633,15 @@ def _stats(self:GHMLCLoss, loss, lp, losses) -> dict:
 
 # %% ../nbs/03_masking.ipynb #e958cd6e
 @patch
+def _floor_dims(self:GHMLCLoss, D:int) -> int:
+    "The fewest dimensions a level keeps out of `D`: `min_dims`, or `min_share` of `D` if that is more."
+    return max(self.min_dims, math.ceil(self.min_share * D - 1e-9))
+
+@patch
 def _make_masks(self:GHMLCLoss, z, labels, pos):
     "This step's hard masks `[L, D]` (`[B, L, D]` with mask_mode='sample') from the detached `z` (subclasses change only this and `_mask_stats`)."
     L, D = self.n_levels, z.shape[-1]
-    floor = max(self.min_dims, math.ceil(self.min_share * D - 1e-9))
+    floor = self._floor_dims(D)
     _check_min_dims(floor, L, D)
     rel = _relevance(z, labels, self.relevance, self.mask_positives or pos, self.corrected)          # [D, L]
     if self.ema > 0:
