@@ -68,13 +68,15 @@ def ref(tmp_path_factory):
     assert st['global_step'] == 40 and st['complete']
     return out, st
 
+# one epoch on 512 digits (10% held out) with a narrow network and short probes: a full run in seconds
+ONE_EPOCH = ['--epochs', '1', '--n_train', '512', '--n_test', '256', '--batch_size', '128', '--width', '8',
+             '--progress', 'false', '--probe-epochs', '5', '--tsne-points', '100']
+
 @pytest.mark.timeout(150)
 def test_train_one_epoch_cli(tmp_path):
     "hmlc_train from the command line: trains 1 epoch, evaluates, writes results, checkpoint, log and figure."
     out = tmp_path / 'one'
-    r = run('train', '--out', out, '--preset', 'digits', '--method', 'hmce', '--epochs', '1', '--n_train', '512',
-            '--n_test', '256', '--batch_size', '128', '--width', '8', '--progress', 'false', '--probe-epochs', '5',
-            '--tsne-points', '100', '--table', 'val', timeout=140)
+    r = run('train', '--out', out, '--preset', 'digits', '--method', 'hmce', *ONE_EPOCH, '--table', 'val', timeout=140)
     assert r.returncode == 0, r.stderr
     res = json.loads((out / 'results.json').read_text())
     assert res['method'] == 'hmce' and res['preset'] == 'digits' and res['epochs'] == 1 and res['device'] == 'cpu'
@@ -99,9 +101,8 @@ def test_train_one_epoch_cli(tmp_path):
 def test_ghmlc_one_epoch_writes_masks(tmp_path):
     "A 1-epoch G-HMLC run with mask options: masks.png, its trajectory, health and selectivity on test and validation."
     out = tmp_path / 'g'
-    r = run('train', '--out', out, '--method', 'ghmlc', '--epochs', '1', '--n_train', '512', '--n_test', '256',
-            '--batch_size', '128', '--width', '8', '--progress', 'false', '--probe-epochs', '5', '--tsne-points', '100',
-            '--min-share', '0.25', '--ema', '0.5', '--table', 'all', timeout=140)
+    r = run('train', '--out', out, '--method', 'ghmlc', *ONE_EPOCH, '--min-share', '0.25', '--ema', '0.5', '--table', 'all',
+            timeout=140)
     assert r.returncode == 0, r.stderr
     res = json.loads((out / 'results.json').read_text())
     assert (out / 'masks.png').stat().st_size > 0 and (out / 'tsne.png').exists()
