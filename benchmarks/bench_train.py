@@ -22,6 +22,8 @@ on the machine do not count; wall time on a GPU, synchronized).
 import argparse, warnings
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+import copy
 from _timing import CLOCKS, interleaved, medians, header, resolve_clock, time_call
 from hmlc_nb.hierarchy import Hierarchy
 from hmlc_nb.models import create_model
@@ -45,11 +47,11 @@ class FakeCIFAR(torch.utils.data.Dataset):
 
 
 class DotLoss(nn.Module):
-    "The limit's loss: a dot product of the projections with a fixed vector, so gradients reach every weight."
+    "The limit's loss: a dot product of the normalized projections with a fixed vector, so gradients reach every weight.\n\n    Normalized as every contrastive loss normalizes them: a dot product with raw projections has no minimum, and its\n    steps drive the weights to infinity within a few dozen steps at batch 512."
     def __init__(self, dim, seed=0):
         super().__init__()
         self.register_buffer('w', torch.randn(dim, generator=torch.Generator().manual_seed(seed)) / dim ** 0.5)
-    def forward(self, feats, z, paths): return (z * self.w).sum() / z.shape[0]
+    def forward(self, feats, z, paths): return (F.normalize(z, dim=-1) * self.w).sum() / z.shape[0]
     def stats(self): return {}
 
 
@@ -67,19 +69,20 @@ def amp_dtype(cfg, dev):
 
 
 def step_fns(a, dev, ds):
-    "One training step per method and for the limit, sharing one model (each with its own optimizer)."
+    "One training step per method and for the limit: each its own copy of one initial model and its own optimizer."
     cfg = bench_config(a)
-    model = create_model(cfg.encoder, cfg.in_channels, proj_dim=cfg.proj_dim,
-                         channels_last=cfg.channels_last).to(dev)
-    fwd = torch.compile(model) if cfg.compile else model
+    model0 = create_model(cfg.encoder, cfg.in_channels, proj_dim=cfg.proj_dim,
+                          channels_last=cfg.channels_last).to(dev)
     x = make_augment(cfg)(ds.data[:a.batch].to(dev))                  # [B, V, 3, 32, 32] augmented views
     paths = ds.targets[:a.batch].to(dev)
     dt = amp_dtype(cfg, dev)
-    crits = {'limit': DotLoss(model.proj_dim)}
-    for m in a.methods: crits[m] = make_criterion(cfg.replace(method=m), ds.hierarchy, model.feat_dim, model.proj_dim)
+    crits = {'limit': DotLoss(model0.proj_dim)}
+    for m in a.methods: crits[m] = make_criterion(cfg.replace(method=m), ds.hierarchy, model0.feat_dim, model0.proj_dim)
 
     def make(crit):
-        crit = crit.to(dev)
+        crit, model = crit.to(dev), copy.deepcopy(model0)                # a method's steps never move another's weights
+        fwd = torch.compile(model) if cfg.compile else model
+        model.train()
         opt = make_optimizer(cfg, list(model.parameters()) + list(crit.parameters()))
         def step():
             with torch.autocast(dev.type, dtype=dt or torch.float32, enabled=dt is not None):
@@ -89,7 +92,6 @@ def step_fns(a, dev, ds):
             loss.backward()
             opt.step()
         return step
-    model.train()
     fns = {k: make(c) for k, c in crits.items()}
     aug, xb = make_augment(cfg), ds.data[:a.batch].to(dev)
     fns['augment'] = lambda: aug(xb)                                  # the fast path's batched augmentation alone

@@ -131,9 +131,9 @@ def _lower_bound(self:TorchDPGMM, log_resp, p, Fd):
 def _init_resp(self:TorchDPGMM, x, n_lloyd=100):
     "Hard k-means responsibilities (k-means++ seeding, Lloyd iterations), or random soft ones: `[N, K]`."
     N, Fd = x.shape; K = self.max_components
-    g = self._generator(x.device)
+    g = self._generator()
     if self.init == 'random':
-        r = torch.rand(N, K, generator=g, device=x.device, dtype=x.dtype)
+        r = torch.rand(N, K, generator=g, dtype=x.dtype).to(x.device)
         return r / r.sum(1, keepdim=True)
     centers = self._kmeanspp(x[None], K, g)[0]
     lab = torch.cdist(x, centers).argmin(-1)

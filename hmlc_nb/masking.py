@@ -51,21 +51,19 @@ class _Mixture:
                              "data (check the embeddings or the loss upstream).")
         return x
 
-    def _generator(self, device):
-        "A generator seeded with `seed`, or None (torch's global RNG)."
-        if self.seed is None: return None
-        g = torch.Generator(device=device); g.manual_seed(int(self.seed))
-        return g
+    def _generator(self):
+        "A CPU generator seeded with `seed`, or None (torch's global RNG). Draws are made on the CPU and moved to the data, so a seed starts the same on every device."
+        return None if self.seed is None else torch.Generator().manual_seed(int(self.seed))
 
     def _kmeanspp(self, x, K, g):
         "k-means++ seeding (distance-squared sampling) of `K` centres `[S, K, F]` for each problem of `x` `[S, N, F]`."
         S, N, _ = x.shape
         ar = torch.arange(S, device=x.device)
-        c = x[ar, torch.randint(N, (S,), generator=g, device=x.device)]
+        c = x[ar, torch.randint(N, (S,), generator=g).to(x.device)]
         centers, d2 = [c], (x - c[:, None]).square().sum(-1)                 # d2: [S, N] to the nearest centre
         for _ in range(1, K):
             p = torch.where(d2.sum(-1, keepdim=True) > 0, d2, torch.ones_like(d2))  # all points equal: uniform
-            c = x[ar, torch.multinomial(p, 1, generator=g).squeeze(-1)]
+            c = x[ar, torch.multinomial(p.cpu(), 1, generator=g).squeeze(-1).to(x.device)]
             centers.append(c); d2 = torch.minimum(d2, (x - c[:, None]).square().sum(-1))
         return torch.stack(centers, 1)
 
@@ -181,9 +179,9 @@ def _init_resp(self:TorchGMM, x):
     if self.init == 'spread':                                    # K equal-width bins of the first feature: no randomness
         x0 = x[..., 0]; lo, hi = x0.amin(-1, keepdim=True), x0.amax(-1, keepdim=True)
         return F.one_hot(((x0 - lo) / (hi - lo).clamp_min(1e-12) * K).long().clamp_(0, K - 1), K).to(x.dtype)
-    g = self._generator(x.device)
+    g = self._generator()
     if self.init == 'random':
-        centers = x[torch.arange(S, device=x.device)[:,None], torch.rand(S, N, generator=g, device=x.device).argsort(-1)[:, :K]]
+        centers = x[torch.arange(S, device=x.device)[:,None], torch.rand(S, N, generator=g).to(x.device).argsort(-1)[:, :K]]
     else: centers = self._kmeanspp(x, K, g)
     d = (x[:, :, None] - centers[:, None]).square().sum(-1) if Fd <= 4 else torch.cdist(x, centers)   # few features: no cdist set-up
     return F.one_hot(d.argmin(-1), K).to(x.dtype)
