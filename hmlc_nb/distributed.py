@@ -4,7 +4,7 @@
 
 # %% ../nbs/04a_distributed.ipynb #2f0e4a7d
 from __future__ import annotations
-import os
+import gc, os
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -115,8 +115,10 @@ def setup_distributed(backend: str | None = None, # 'nccl' or 'gloo'; default: n
 def cleanup_distributed():
     "Leave the process group (if any), after a barrier: no rank tears down while another still communicates."
     if is_dist():
+        gc.collect()  # objects that hold the group (a dropped DDP wrapper's reducer, its pending work) go while Python runs
         try: dist.barrier()
         finally: dist.destroy_process_group()
+        gc.collect()
 
 # %% ../nbs/04a_distributed.ipynb #3005cb93
 def resolve_device(device:str='auto') -> torch.device:
