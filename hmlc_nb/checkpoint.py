@@ -45,7 +45,7 @@ def atomic_write_bytes(path, # target file
 
 # %% ../nbs/05a_checkpoint.ipynb #7f0f843e
 def save_checkpoint(state:dict, # the checkpoint content (tensors and plain data)
-                    path, # target `.pt` file
+                    path, # target .pt file
                    ) -> Path:
     "Save `state` atomically to `path`, with its SHA-256 in `path.sha256`."
     buf = io.BytesIO()
@@ -56,7 +56,7 @@ def save_checkpoint(state:dict, # the checkpoint content (tensors and plain data
     return path
 
 # %% ../nbs/05a_checkpoint.ipynb #cd109d54
-def load_checkpoint(path, # a `.pt` file written by `save_checkpoint`
+def load_checkpoint(path, # a .pt file written by save_checkpoint
                     map_location='cpu', # where tensors go
                    ) -> dict:
     "Load a checkpoint after checking its SHA-256; a `CheckpointError` names the file when it is damaged."
@@ -99,7 +99,7 @@ def _write_json(path, obj) -> Path:
     return atomic_write_bytes(path, json.dumps(_json_safe(obj), indent=1).encode())
 
 # %% ../nbs/05a_checkpoint.ipynb #6591b793
-def list_checkpoints(folder, # a run folder (holding `checkpoints/`) or the checkpoints folder itself
+def list_checkpoints(folder, # a run folder (holding checkpoints/) or the checkpoints folder itself
                     ) -> list: # paths, oldest first (by global step)
     "The checkpoint files of a run, oldest first."
     folder = Path(folder)
@@ -114,7 +114,7 @@ def list_checkpoints(folder, # a run folder (holding `checkpoints/`) or the chec
 def latest_checkpoint(folder, # a run folder or its checkpoints folder
                       map_location='cpu', # where tensors go
                       log=print, # where to report skipped checkpoints
-                     ) -> tuple: # `(path, state)`, or `(None, None)` when the run has no checkpoint
+                     ) -> tuple: # (path, state), or (None, None) when the run has no checkpoint
     "The newest checkpoint that loads; damaged ones are reported, renamed `*.corrupt` and skipped for the previous one."
     found = list_checkpoints(folder)
     bad = []
@@ -168,8 +168,8 @@ LOCK_FILE = '.hmlc.lock'  # the run-folder lock: `<pid>\n<host>\n` of the proces
 
 # %% ../nbs/05a_checkpoint.ipynb #0baeb9c4
 def prepare_out(out, # the run folder
-                resume:bool=False, # continue the run in `out`
-                overwrite:bool=False, # delete the run files in `out` first
+                resume:bool=False, # continue the run in the folder
+                overwrite:bool=False, # delete the run files in the folder first
                ) -> Path:
     "Create `out` for a new run, refuse to overwrite an earlier run without `resume`/`overwrite`."
     out = Path(out)
@@ -253,7 +253,7 @@ def lock_run(out, # the run folder (created if missing)
                          f"and cannot be read; if no other run uses the folder, delete the lock file.")
 
 # %% ../nbs/05a_checkpoint.ipynb #81613501
-def unlock_run(lock, # the lock file `lock_run` returned (or the run folder)
+def unlock_run(lock, # the lock file that lock_run returned (or the run folder)
               ):
     "Release a lock `lock_run` took (the file goes when this process took it as often as it released it)."
     if lock is None: return
@@ -284,7 +284,7 @@ _TMP = re.compile(r'^\.(.+)\.(\d+)\.tmp$')  # `atomic_write_bytes`'s temporary f
 _CORRUPT = re.compile(r'^ckpt_s\d+_e\d+\.pt(\.sha256)?\.corrupt$')  # damaged checkpoints `latest_checkpoint` set aside
 
 def clean_run_folder(out, # the run folder (its lock held by this process)
-                     corrupt:bool=False, # also remove the `*.corrupt` copies of damaged checkpoints (after a finished run)
+                     corrupt:bool=False, # also remove the *.corrupt copies of damaged checkpoints (after a finished run)
                     ) -> list: # the files removed
     "Remove the temporary files of dead writers (and the `.corrupt` checkpoint copies) from `out` and `out/checkpoints`."
     gone = []

@@ -21,9 +21,9 @@ def _as_long(x, name):
         raise ValueError(f"`{name}` must hold integer label ids, got dtype {x.dtype}; convert with `.long()`.")
     return x.long()
 
-def tree_distance(a, # label paths `[..., L]`, coarse first
-                  b, # label paths `[..., L]`, broadcastable with `a`
-                 ) -> torch.Tensor: # levels below the longest common prefix, `[...]`
+def tree_distance(a, # label paths [..., L], coarse first
+                  b, # label paths [..., L], broadcastable with a
+                 ) -> torch.Tensor: # levels below the longest common prefix, shape [...]
     "Number of levels below the longest common prefix of label paths `a` and `b` (0: same leaf, `L`: different roots)."
     a, b = _as_long(a, 'a'), _as_long(b, 'b')
     if a.shape[-1] != b.shape[-1]: raise ValueError(f"`a` and `b` must have the same number of levels, got {a.shape[-1]} and {b.shape[-1]}.")
@@ -31,9 +31,9 @@ def tree_distance(a, # label paths `[..., L]`, coarse first
     return a.shape[-1] - common
 
 # %% ../nbs/00_hierarchy.ipynb #b22f7b96
-def prefix_ids(paths, # label paths `[N, L]` (integer labels, any values)
-               positives:str='prefix', # rows share id `h` iff they share the 'prefix' up to level `h`, or the 'label' at `h`
-              ) -> torch.Tensor: # dense group ids `[N, L]`: per level `0..G_h-1`, in sorted order
+def prefix_ids(paths, # label paths [N, L] (integer labels, any values)
+               positives:str='prefix', # rows share id h iff they share the 'prefix' up to level h, or the 'label' at h
+              ) -> torch.Tensor: # dense group ids [N, L]: per level 0..G_h-1, in sorted order
     "Per-level group ids of a batch of label paths: same id at level `h` iff same prefix up to `h` (or same label at `h`)."
     paths = _as_long(paths, 'paths')
     if paths.ndim != 2: raise ValueError(f"`paths` must be [N, L], got shape {tuple(paths.shape)}.")
@@ -54,9 +54,9 @@ def _default_level_names(L):
 class Hierarchy:
     "A label hierarchy of `n_levels` levels (coarse first), stored as the label paths of its leaves."
     def __init__(self,
-                 leaf_paths,          # `[n_leaves, L]` label ids per level, one row per leaf
+                 leaf_paths,          # [n_leaves, L] label ids per level, one row per leaf
                  names,               # L lists: the label names of each level
-                 level_names=None,    # a name per level; default `['coarse','fine']` for 2 levels, else `level1..L`
+                 level_names:list|None=None, # a name per level; default ['coarse','fine'] for 2 levels, else level1..L
                  shared_labels=False, # allow a label to sit under several parents (product hierarchies)
                 ):
         lp = _as_long(leaf_paths, 'leaf_paths').cpu()
@@ -129,7 +129,7 @@ def _rows(paths):
 
 @patch(cls_method=True)
 def from_paths(cls:Hierarchy, paths, # rows of label paths (names or ints), coarse first; repeats are fine (one per sample)
-               level_names=None, # a name per level
+               level_names:list|None=None, # a name per level
                shared_labels=False, # allow a label under several parents
               ) -> Hierarchy:
     "Build a hierarchy from label paths of any depth; the distinct rows are its leaves."
@@ -161,9 +161,9 @@ def _check_no_cycle(parents:dict):
 
 @patch(cls_method=True)
 def from_parents(cls:Hierarchy, parents, # parent of each fine label: a sequence (index = fine id) or a dict fine -> coarse
-                 fine_names=None, # names of the fine labels (default: their ids, or the dict's keys)
-                 coarse_names=None, # names of the coarse labels, indexed by the ids in `parents` when they are ints
-                 level_names=None, # a name per level (default `['coarse', 'fine']`)
+                 fine_names:list|None=None, # names of the fine labels (default: their ids, or the dict's keys)
+                 coarse_names:list|None=None, # names of the coarse labels, indexed by the ids in parents when they are ints
+                 level_names:list|None=None, # a name per level (default ['coarse', 'fine'])
                 ) -> Hierarchy:
     "A 2-level tree from the parent of each fine label (e.g. CIFAR-100's class -> superclass)."
     if isinstance(parents, dict):
@@ -195,7 +195,7 @@ def from_parents(cls:Hierarchy, parents, # parent of each fine label: a sequence
 # %% ../nbs/00_hierarchy.ipynb #16151f15
 @patch(cls_method=True)
 def product(cls:Hierarchy, *levels, # per level: a list of label names, or a number of labels
-            level_names=None, # a name per level
+            level_names:list|None=None, # a name per level
            ) -> Hierarchy:
     "Every combination of independent label sets: shared labels by design (digits' category x class)."
     if not levels: raise ValueError("`product` needs at least one level.")
@@ -205,7 +205,7 @@ def product(cls:Hierarchy, *levels, # per level: a list of label names, or a num
 
 # %% ../nbs/00_hierarchy.ipynb #cf4b0cab
 def folder_leaves(root, # the top folder; its sub-folders are the first level
-                 ) -> list: # `(names, folder)` for every leaf folder, sorted
+                 ) -> list: # (names, folder) for every leaf folder, sorted
     "Leaf folders under `root` as `(tuple of folder names, Path)`; a ValueError if leaves sit at different depths."
     root = Path(root)
     if not root.is_dir(): raise FileNotFoundError(f"Folder tree root '{root}' does not exist or is not a folder.")
@@ -224,7 +224,7 @@ def folder_leaves(root, # the top folder; its sub-folders are the first level
 # %% ../nbs/00_hierarchy.ipynb #ec6549aa
 @patch(cls_method=True)
 def from_folders(cls:Hierarchy, root, # the top folder; nested folders are the levels
-                 level_names=None, # a name per level
+                 level_names:list|None=None, # a name per level
                  shared_labels=False, # allow the same folder name under several parents
                 ) -> Hierarchy:
     "A hierarchy whose levels are nested folders under `root`."
@@ -240,7 +240,7 @@ def _leaf_index(self, paths):
 
 @patch
 def paths(self:Hierarchy, fine, # leaf ids (for a tree: fine labels), any shape
-         ) -> torch.Tensor: # label paths `[*fine.shape, L]`, coarse first, on `fine`'s device
+         ) -> torch.Tensor: # label paths [*fine.shape, L], coarse first, on the device of fine
     "Label path (per-level label ids, coarse first) of each leaf id."
     fine = _as_long(fine, 'fine')
     if fine.numel() and (fine.min() < 0 or fine.max() >= self.n_leaves):
@@ -249,7 +249,7 @@ def paths(self:Hierarchy, fine, # leaf ids (for a tree: fine labels), any shape
 
 # %% ../nbs/00_hierarchy.ipynb #06712c88
 @patch
-def check_paths(self:Hierarchy, paths, # label paths `[N, L]`
+def check_paths(self:Hierarchy, paths, # label paths [N, L]
                 name='labels', # the argument's name, for the error message
                ) -> torch.Tensor: # the same paths as a LongTensor
     "Validate label paths against the tree: shape `[N, n_levels]`, ids in range, every row a path of the tree."
@@ -269,8 +269,8 @@ def check_paths(self:Hierarchy, paths, # label paths `[N, L]`
 
 # %% ../nbs/00_hierarchy.ipynb #266ba333
 @patch
-def leaf_ids(self:Hierarchy, paths, # label paths `[N, L]`
-            ) -> torch.Tensor: # leaf id of each path `[N]`
+def leaf_ids(self:Hierarchy, paths, # label paths [N, L]
+            ) -> torch.Tensor: # leaf id of each path, [N]
     "Leaf id of each label path (the inverse of `paths`)."
     p = self.check_paths(paths, 'paths')
     pos, _ = _leaf_index(self, p)
@@ -278,8 +278,8 @@ def leaf_ids(self:Hierarchy, paths, # label paths `[N, L]`
 
 # %% ../nbs/00_hierarchy.ipynb #c49dfc0c
 @patch
-def node_ids(self:Hierarchy, paths, # label paths `[N, L]`
-            ) -> torch.Tensor: # node ids `[N, L]`: id of the prefix up to each level, consistent across batches
+def node_ids(self:Hierarchy, paths, # label paths [N, L]
+            ) -> torch.Tensor: # node ids [N, L]: id of the prefix up to each level, consistent across batches
     "Node id per level: the rank of the path's prefix among the tree's prefixes at that level."
     p = self.check_paths(paths, 'paths')
     out = torch.empty_like(p)
@@ -290,8 +290,8 @@ def node_ids(self:Hierarchy, paths, # label paths `[N, L]`
 
 # %% ../nbs/00_hierarchy.ipynb #237f10ff
 @patch
-def tree_distance(self:Hierarchy, a, # label paths `[..., L]` of the tree
-                   b, # label paths `[..., L]`, broadcastable with `a`
+def tree_distance(self:Hierarchy, a, # label paths [..., L] of the tree
+                   b, # label paths [..., L], broadcastable with a
                   ) -> torch.Tensor: # levels below the longest common prefix
     "Tree distance between label paths of this hierarchy (validated)."
     a, b = _as_long(a, 'a'), _as_long(b, 'b')
@@ -300,7 +300,7 @@ def tree_distance(self:Hierarchy, a, # label paths `[..., L]` of the tree
 
 # %% ../nbs/00_hierarchy.ipynb #e9a6e2ab
 @patch
-def level_counts(self:Hierarchy, paths, # label paths `[N, L]`
+def level_counts(self:Hierarchy, paths, # label paths [N, L]
                 ) -> list: # one LongTensor per level with the count of each label
     "How many rows carry each label, per level."
     p = self.check_paths(paths, 'paths')

@@ -29,11 +29,11 @@ __all__ = ['MethodLoss', 'make_criterion', 'make_optimizer', 'lr_factor', 'make_
 class MethodLoss(nn.Module):
     "The loss of one method: `forward(feats [B,V,F], z [B,V,D], paths [B,L]) -> scalar`; `.stats()` for the log."
     def __init__(self,
-                 method:str, # a name in `METHOD_REGISTRY`
+                 method:str, # a name in METHOD_REGISTRY
                  hierarchy:Hierarchy, # the label tree of the data
-                 feat_dim:int, # encoder feature size (for `ce`)
-                 proj_dim:int, # projection size (for the attention heads of `ahmlc`)
-                 **options, # the method's `TrainConfig` fields (e.g. `temperature`); missing ones: the config's defaults
+                 feat_dim:int, # encoder feature size (for ce)
+                 proj_dim:int, # projection size (for the attention heads of ahmlc)
+                 **options, # the method's TrainConfig fields (e.g. temperature); missing ones: the config's defaults
                 ):
         super().__init__()
         if method not in METHOD_REGISTRY:
@@ -131,12 +131,12 @@ class Trainer:
     def __init__(self,
                  cfg:TrainConfig, # the run's settings (validated here)
                  out:Path|str|None=None, # run folder for config, logs and checkpoints; None: write nothing
-                 resume:bool=False, # continue the run in `out` from its newest good checkpoint
-                 overwrite:bool=False, # replace the run in `out`
-                 data:tuple|None=None, # `(train, test)` datasets instead of `make_datasets(cfg)` (each with `.hierarchy`; no `val_ds`)
-                 criterion:nn.Module|None=None, # a loss module `f(feats, z, paths)` instead of `make_criterion`
-                 model:nn.Module|None=None, # a model `x [B,V,...] -> (feats [B,V,F], z [B,V,D])` instead of `create_model`
-                 callbacks:list=(), # functions `cb(trainer, event)`, event 'step' or 'epoch'
+                 resume:bool=False, # continue the run in the run folder from its newest good checkpoint
+                 overwrite:bool=False, # replace the run in the run folder
+                 data:tuple|None=None, # (train, test) datasets instead of make_datasets(cfg) (each with a hierarchy attribute; no validation set)
+                 criterion:nn.Module|None=None, # a loss module f(feats, z, paths) instead of make_criterion
+                 model:nn.Module|None=None, # a model x [B,V,...] -> (feats [B,V,F], z [B,V,D]) instead of create_model
+                 callbacks:list=(), # functions cb(trainer, event), event 'step' or 'epoch'
                  log=print, # where messages go
                 ):
         self.cfg = cfg = check_config(cfg)
@@ -433,9 +433,9 @@ def fit(self:Trainer) -> Trainer:
 # %% ../nbs/05b_train.ipynb #d714e1f5
 def train(cfg:TrainConfig|str='digits', # a config, or the name of a preset
           out:Path|str|None=None, # run folder (None: write nothing)
-          resume:bool=False, # continue the run in `out`
-          overwrite:bool=False, # replace the run in `out`
-          **overrides, # config fields to change, e.g. `method='hmce', epochs=2`
+          resume:bool=False, # continue the run in the run folder
+          overwrite:bool=False, # replace the run in the run folder
+          **overrides, # config fields to change, e.g. method='hmce', epochs=2
          ) -> Trainer:
     "Build a `Trainer` and fit it; returns the trainer (`.model`, `.criterion`, `.history`, `.hierarchy`, datasets)."
     cfg = get_config(cfg, **overrides) if isinstance(cfg, str) else cfg.replace(**overrides)
