@@ -44,4 +44,6 @@ try:
 except Exception as e: r['sel'] = repr(e)
 r['hist_last'] = {k: v for k, v in tr.history[-1].items() if k.startswith(('dims', 'mask', 'share'))}
 r['dims_traj'] = [[h.get(f'dims_{l}') for l in range(2)] for h in tr.history]
+r.update(split='validation (val_frac 0.1 of the training data, data_seed 0)', date=time.strftime('%Y-%m-%d'),
+         device=f'{__import__("os").cpu_count()}-core CPU, {torch.get_num_threads()} thread' if not torch.cuda.is_available() else torch.cuda.get_device_name())
 print(json.dumps(r)); open(__import__('pathlib').Path(__file__).with_name('readings.jsonl'), 'a').write(json.dumps(r) + '\n')
