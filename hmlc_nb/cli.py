@@ -99,7 +99,10 @@ def fit_to_data(cfg:TrainConfig, # settings with `dataset` in OWN_SOURCES
     "Your own data: the fields read from the data (`data_defaults`) where not given; then every sample is read and checked once."
     found = {k: v for k, v in data_defaults(cfg.dataset, cfg.data_root).items() if k not in given and getattr(cfg, k) != v}
     if found: cfg = cfg.replace(**found)
-    make_datasets(cfg)  # a bad file fails now, before anything is written; the images stay cached for the training
+    train = make_datasets(cfg)[0]  # a bad file fails now, before anything is written; the images stay cached for the training
+    if len(train) < cfg.batch_size:
+        raise ValueError(f"TrainConfig: `batch_size` ({cfg.batch_size}) is larger than the training set of '{cfg.data_root}' "
+                         f"({len(train)} samples after the test and validation shares); use a smaller --batch_size.")
     return cfg
 
 # %% ../nbs/07_cli.ipynb #9af4ab1e

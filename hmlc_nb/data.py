@@ -651,7 +651,7 @@ def val_split(paths:torch.Tensor, # label paths `[N, L]` of the training data
 
 # %% ../nbs/01_data.ipynb #911d33d8
 class SplitDataset(torch.utils.data.Dataset):
-    "The samples `indices` of `ds`, with its `.hierarchy`, its `.targets` and (for the fast path) its uint8 `.data`."
+    "The samples `indices` of `ds`, with its `.hierarchy`, its `.targets`, (for the fast path) its uint8 `.data` and its files `.samples`."
     def __init__(self,
                  ds, # a dataset with `.hierarchy` and label paths `.targets` (or a `Subset` of one)
                  indices, # the samples to keep, in this order
@@ -659,6 +659,7 @@ class SplitDataset(torch.utils.data.Dataset):
         self.dataset, self.indices, self.hierarchy = ds, torch.as_tensor(indices, dtype=torch.long), ds.hierarchy
         self.targets = _targets_of(ds)[self.indices]
         if is_tensor_dataset(ds): self.data = ds.data[self.indices]
+        if isinstance(getattr(ds, 'samples', None), list): self.samples = [ds.samples[i] for i in self.indices.tolist()]
     def __len__(self): return len(self.indices)
     def __getitem__(self, i): return self.dataset[int(self.indices[i])]
 
