@@ -376,6 +376,11 @@ def check_config(cfg:TrainConfig, # the settings to check
     want = dict(digits=1, mnist=1, cifar100=3).get(cfg.dataset)
     if want is not None and cfg.in_channels != want:
         _fail('in_channels', cfg.in_channels, f"must be {want} for dataset {cfg.dataset!r} (its images have {want} channel{'s' * (want > 1)})")
+    if cfg.encoder not in ('mlp', 'pointnet') and cfg.in_channels not in (1, 3):  # images of other channel counts: arrays only
+        if cfg.augment == 'crop':
+            _fail('augment', cfg.augment, f"must be 'shift' or 'none' for {cfg.in_channels}-channel images ('crop' jitters colours: 1 or 3 channels)")
+        if not cfg.fast_path:
+            _fail('fast_path', cfg.fast_path, f"must be True for {cfg.in_channels}-channel images (the DataLoader path reads 1 or 3 channels)")
     dev = str(cfg.device)
     if not (dev in ('auto', 'cpu', 'cuda', 'mps') or dev.startswith('cuda:')):
         _fail('device', dev, "must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
