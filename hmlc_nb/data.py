@@ -13,12 +13,12 @@ from PIL import Image
 from .hierarchy import Hierarchy, folder_leaves
 
 # %% auto #0
-__all__ = ['MODELNET40_COARSE', 'IMG_EXTENSIONS', 'OWN_SOURCES', 'FEATURE_NOISE', 'SPLITS', 'plan_composition',
+__all__ = ['MODELNET40_COARSE', 'IMG_EXTENSIONS', 'OWN_SOURCES', 'FEATURE_NOISE', 'SPLITS', 'MAX_IN_MEMORY', 'plan_composition',
            'compose_hierarchical', 'digits_hierarchy', 'HierarchicalDigits', 'ChecksumError', 'fetch_verified',
            'extract_verified', 'prepare_mnist', 'HierarchicalMNIST', 'CIFAR100Hierarchical', 'ModelNet40',
            'HierarchicalImageFolder', 'select_levels', 'val_split', 'SplitDataset', 'make_datasets',
            'is_tensor_dataset', 'folder_samples', 'read_folder', 'read_csv', 'read_arrays', 'read_source',
-           'scan_images', 'load_images', 'data_defaults', 'InMemoryDataset', 'own_datasets']
+           'scan_images', 'load_images', 'data_defaults', 'InMemoryDataset', 'FileImages', 'own_datasets']
 
 # %% ../nbs/01_data.ipynb #ca2372c5
 def _resize(x, size):
@@ -900,6 +900,14 @@ def scan_images(files:list, # image files
     return sizes, modes
 
 # %% ../nbs/01_data.ipynb #64a65738
+def _fit_image(im, size:int, channels:int):
+    "A PIL image converted to gray (1) or RGB (3), its shorter side resized to `size`, the centre `size x size` cropped."
+    im = im.convert('L' if channels == 1 else 'RGB')
+    w, h = im.size; s = size / min(w, h)
+    nw, nh = max(size, round(w * s)), max(size, round(h * s))
+    l, t = (nw - size) // 2, (nh - size) // 2
+    return im.resize((nw, nh), Image.BILINEAR).crop((l, t, l + size, t + size))
+
 def load_images(files:list, # image files
                 size:int, # side of the square images returned
                 channels:int, # 1 (gray) or 3 (RGB)
@@ -912,12 +920,7 @@ def load_images(files:list, # image files
     out, bad = torch.empty(len(files), channels, size, size, dtype=torch.uint8), []
     for i, f in enumerate(files):
         try:
-            with Image.open(f) as im:
-                im = im.convert('L' if channels == 1 else 'RGB')
-                w, h = im.size; s = size / min(w, h)
-                nw, nh = max(size, round(w * s)), max(size, round(h * s))
-                l, t = (nw - size) // 2, (nh - size) // 2
-                a = np.asarray(im.resize((nw, nh), Image.BILINEAR).crop((l, t, l + size, t + size)), dtype=np.uint8)
+            with Image.open(f) as im: a = np.asarray(_fit_image(im, size, channels), dtype=np.uint8)
         except (OSError, ValueError, SyntaxError): bad.append(f); continue
         out[i] = torch.from_numpy(a.reshape(size, size, channels).copy()).permute(2, 0, 1)
     if bad: raise ValueError(f"{source}: {len(bad)} image(s) cannot be read (damaged, empty or not images): {_listed(bad)}. "
@@ -958,6 +961,31 @@ class InMemoryDataset(torch.utils.data.Dataset):
         if x.ndim == 3: return _to_output(x, self.transform), self.targets[i]
         return (self.transform(x) if self.transform is not None else x), self.targets[i]
 
+# %% ../nbs/01_data.ipynb #130f3ec8
+MAX_IN_MEMORY = 4 * 2**30  # bytes of uint8 images an own source reads into memory; a larger one is read from its files
+
+class FileImages(torch.utils.data.Dataset):
+    "Images read from their files at every access (gray or RGB, resized and centre-cropped as `load_images`), with label paths."
+    def __init__(self,
+                 samples:list, # the image files
+                 targets:torch.Tensor, # label paths `[N, L]`
+                 hierarchy:Hierarchy, # the tree of the label paths
+                 size:int, # side of the square images
+                 channels:int, # 1 (gray) or 3 (RGB)
+                 transform:callable|None=None, # applied to the PIL image; None: float tensor `[C, size, size]` in [0, 1]
+                ):
+        self.samples, self.targets, self.hierarchy, self.size, self.channels, self.transform = samples, targets, hierarchy, size, channels, transform
+    def __len__(self): return len(self.samples)
+    def __getitem__(self, i):
+        try:
+            with Image.open(self.samples[i]) as im: img = _fit_image(im, self.size, self.channels)
+        except (OSError, ValueError, SyntaxError) as e:
+            raise ValueError(f"Image '{self.samples[i]}' cannot be read ({type(e).__name__}: {str(e)[:200]}): the file is damaged, "
+                             "empty or not an image. Replace it or delete it.") from None
+        if self.transform is not None: return self.transform(img), self.targets[i]
+        import torchvision.transforms.functional as TF
+        return TF.to_tensor(img), self.targets[i]
+
 # %% ../nbs/01_data.ipynb #9e4d45fb
 class _FeatureViews:
     "`n_views` copies of a feature vector, each plus Gaussian noise of std `noise` (0: identical views)."
@@ -984,6 +1012,7 @@ def _stratified_subset(ds, n:int, seed:int):
 # %% ../nbs/01_data.ipynb #9851c1f4
 def own_datasets(cfg, # a TrainConfig (or any object with its fields) with `dataset` in OWN_SOURCES
                  transform:callable|None=None, # the training set's augmentation (images: a PIL transform); None: plain
+                 max_in_memory:int|None=None, # image files beyond this many bytes (uint8) are read at every step (`FileImages`); None: MAX_IN_MEMORY
                 ) -> tuple: # `(train, val, test)`; val is None unless the data has a 'val' split
     "The train, validation and test sets of an own data source, with their `.hierarchy`."
     src = read_source(cfg.dataset, cfg.data_root)
@@ -1004,8 +1033,10 @@ def own_datasets(cfg, # a TrainConfig (or any object with its fields) with `data
                  .round_().clamp_(0, 255).to(torch.uint8))
     else:
         if cfg.encoder == 'mlp': raise ValueError(f"{src['source']} holds images: choose an image encoder (e.g. --encoder small_cnn), not 'mlp'.")
-        x = load_images(src['files'], cfg.img_size, cfg.in_channels, src['source'])
-    n, seed = len(x), getattr(cfg, 'data_seed', 0)
+        lazy = len(src['files']) * cfg.in_channels * cfg.img_size ** 2 > (MAX_IN_MEMORY if max_in_memory is None else max_in_memory)
+        if lazy: scan_images(src['files'], src['source'])  # the headers now; the pixels at every step
+        x = None if lazy else load_images(src['files'], cfg.img_size, cfg.in_channels, src['source'])
+    n, seed = len(targets), getattr(cfg, 'data_seed', 0)
     if src['split'] is not None:
         split = np.array(src['split'])
         idx = {s: torch.as_tensor(np.flatnonzero(split == s)) for s in SPLITS}
@@ -1018,12 +1049,15 @@ def own_datasets(cfg, # a TrainConfig (or any object with its fields) with `data
             raise ValueError(f"{src['source']}: test_frac={frac} leaves the {'test' if not len(te) else 'training'} set empty "
                              f"({n} samples); change test_frac or add samples.")
         idx = dict(train=tr, val=torch.zeros(0, dtype=torch.long), test=te)
-    if x.ndim == 2:  # standardised with the training split's statistics
+    if x is not None and x.ndim == 2:  # standardised with the training split's statistics
         mu, sd = x[idx['train']].mean(0), x[idx['train']].std(0, unbiased=False)
         x = (x - mu) / torch.where(sd > 0, sd, torch.ones_like(sd))
         if transform is not None: transform = _FeatureViews(cfg.n_views, 0.0 if cfg.augment == 'none' else FEATURE_NOISE)
     files = src.get('files')
-    def part(s, t=None): return InMemoryDataset(x[idx[s]], targets[idx[s]], h, t, [files[j] for j in idx[s].tolist()] if files else None)
+    def part(s, t=None):
+        mine = [files[j] for j in idx[s].tolist()] if files else None
+        if x is None: return FileImages(mine, targets[idx[s]], h, cfg.img_size, cfg.in_channels, t)
+        return InMemoryDataset(x[idx[s]], targets[idx[s]], h, t, mine)
     train = _stratified_subset(part('train', transform), cfg.n_train, seed)
     test = _stratified_subset(part('test'), cfg.n_test, seed)
     return train, (part('val') if len(idx['val']) else None), test
