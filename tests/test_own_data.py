@@ -150,11 +150,12 @@ def test_config_rerun(tmp_path, capsys):
     assert b.pop('seed') == 1 and a.pop('seed') == 0 and a == b and a['img_size'] == 6
     yaml = pytest.importorskip('yaml')
     (tmp_path / 'c.yaml').write_text(yaml.safe_dump(dict(dataset='folder', data_root=str(tree), method='supcon', epochs=1,
-                                                         batch_size=8, n_train=0, n_test=0, width=8)))
+                                                         batch_size=8, width=8)))
     rc, io = train(capsys, '--config', tmp_path / 'c.yaml', '--out', tmp_path / 'c', '--no-eval', '--progress', 'false')
     assert rc == 0, io.err
     c = json.loads((tmp_path / 'c' / 'config.json').read_text())
     assert (c['method'], c['width'], c['img_size'], c['in_channels'], c['lr']) == ('supcon', 8, 8, 3, 2e-3)  # lr: the preset's
+    assert (c['n_train'], c['n_test']) == (0, 0)
 
 # --------------------------------------------------------------------------------------------------------- TensorBoard
 
