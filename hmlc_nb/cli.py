@@ -60,7 +60,8 @@ def add_config_options(parser:argparse.ArgumentParser, # the parser to extend
     for f in fields(TrainConfig):
         if f.name in skip or f.name == 'preset': continue
         names = [f'--{f.name}'] + ([f"--{f.name.replace('_', '-')}"] if '_' in f.name else [])
-        g.add_argument(*names, dest=f'cfg_{f.name}', type=_converter(f.type), default=argparse.SUPPRESS,
+        switch = dict(nargs='?', const=True) if str(f.type).replace(' ', '') == 'bool' else {}  # `--tensorboard` alone: true
+        g.add_argument(*names, dest=f'cfg_{f.name}', type=_converter(f.type), default=argparse.SUPPRESS, **switch,
                        metavar=_converter(f.type).__name__.upper(), help=f"{helps.get(f.name, '')} (default {f.default!r})")
     return parser
 

@@ -166,7 +166,7 @@ def test_tensorboard(tmp_path, capsys):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     tree = write_tree(tmp_path / 'tree')
     rc, io = train(capsys, '--out', tmp_path / 'run', '--dataset', 'folder', '--data_root', tree, '--method', 'ghmlc', *TINY,
-                   '--tensorboard', 'true')
+                   '--tensorboard')
     assert rc == 0, io.err
     tags, losses = set(), []
     for f in (tmp_path / 'run' / 'tensorboard').iterdir():                           # training, then results: two event files
@@ -180,7 +180,7 @@ def test_tensorboard_missing(tmp_path, capsys, monkeypatch):
     "--tensorboard without the package: a clean error before anything is written."
     monkeypatch.setitem(sys.modules, 'torch.utils.tensorboard', None)               # import fails as if not installed
     tree = write_tree(tmp_path / 'tree')
-    rc, io = train(capsys, '--out', tmp_path / 'run', '--dataset', 'folder', '--data_root', tree, *TINY, '--tensorboard', 'true')
+    rc, io = train(capsys, '--out', tmp_path / 'run', '--dataset', 'folder', '--data_root', tree, *TINY, '--tensorboard')
     assert rc == 2 and 'pip install tensorboard' in io.err and not (tmp_path / 'run').exists()
 
 # ------------------------------------------------------------------------------------------------------------ bad input
