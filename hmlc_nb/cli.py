@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_cli.ipynb #b07d083f
 from __future__ import annotations
-import argparse, json, math, os, re, shutil, signal, sys, time
+import argparse, difflib, json, math, os, re, shutil, signal, sys, time
 from dataclasses import asdict, fields
 from pathlib import Path
 import torch
@@ -12,10 +12,11 @@ from .config import TrainConfig, PRESETS, METHOD_REGISTRY, RESUME_MAY_CHANGE, ge
 from .checkpoint import _write_json, RUN_FILES, run_lock
 from .train import Trainer, TrainingInterrupted, NonFiniteLossError
 from .distributed import is_dist, cleanup_distributed
+from .data import OWN_SOURCES, data_defaults, make_datasets
 
 # %% auto #0
-__all__ = ['add_config_options', 'config_from_args', 'measure_masks', 'run_training', 'auto_threads', 'compare_table',
-           'train_main', 'compare_main', 'main']
+__all__ = ['add_config_options', 'load_config_file', 'fit_to_data', 'config_from_args', 'measure_masks', 'TensorBoardLog',
+           'run_training', 'auto_threads', 'compare_table', 'train_main', 'compare_main', 'main']
 
 # %% ../nbs/07_cli.ipynb #1391429a
 def _parse_bool(s:str) -> bool:
@@ -59,21 +60,70 @@ def add_config_options(parser:argparse.ArgumentParser, # the parser to extend
     for f in fields(TrainConfig):
         if f.name in skip or f.name == 'preset': continue
         names = [f'--{f.name}'] + ([f"--{f.name.replace('_', '-')}"] if '_' in f.name else [])
-        g.add_argument(*names, dest=f'cfg_{f.name}', type=_converter(f.type), default=argparse.SUPPRESS,
+        switch = dict(nargs='?', const=True) if str(f.type).replace(' ', '') == 'bool' else {}  # `--tensorboard` alone: true
+        g.add_argument(*names, dest=f'cfg_{f.name}', type=_converter(f.type), default=argparse.SUPPRESS, **switch,
                        metavar=_converter(f.type).__name__.upper(), help=f"{helps.get(f.name, '')} (default {f.default!r})")
     return parser
 
+# %% ../nbs/07_cli.ipynb #ba661ae1
+def load_config_file(path, # a run folder, its config.json (or results.json), or a JSON/YAML file of TrainConfig fields
+                    ) -> dict: # the fields in the file
+    "The settings saved in a file (`--config`); a ValueError naming the file for a missing, unreadable or unknown field."
+    p = Path(path).expanduser()
+    if p.is_dir(): p = p / 'config.json'
+    if not p.is_file():
+        raise FileNotFoundError(f"--config '{path}': no such file; give a run's config.json (or its run folder), or a JSON or "
+                                "YAML file of TrainConfig fields.")
+    yaml_file = p.suffix.lower() in ('.yaml', '.yml')
+    if yaml_file:
+        try: import yaml
+        except ImportError: raise ValueError(f"--config '{p}' is YAML, which needs PyYAML: pip install pyyaml, or write it as JSON.") from None
+    try:
+        text = p.read_text()
+        d = (yaml.safe_load(text) or {}) if yaml_file else json.loads(text)
+    except Exception as e:  # OSError, UnicodeDecodeError, JSONDecodeError, yaml.YAMLError
+        raise ValueError(f"--config '{p}' cannot be read ({type(e).__name__}: {e}); repair it.") from None
+    if isinstance(d, dict) and isinstance(d.get('config'), dict) and 'method' in d: d = d['config']  # a results.json
+    if not isinstance(d, dict): raise ValueError(f"--config '{p}' holds a {type(d).__name__}, not a mapping of TrainConfig fields.")
+    names = [f.name for f in fields(TrainConfig)]
+    unknown = [k for k in d if k not in names]
+    if unknown:
+        hint = {k: difflib.get_close_matches(str(k), names, n=1) for k in unknown}
+        raise ValueError(f"--config '{p}': unknown field(s) " + ', '.join(f"`{k}`" + (f" (did you mean `{h[0]}`?)" if h else '')
+                         for k, h in hint.items()) + ". Fix or remove them; the fields are TrainConfig's.")
+    return d
+
+# %% ../nbs/07_cli.ipynb #f3a5c965
+def fit_to_data(cfg:TrainConfig, # settings with `dataset` in OWN_SOURCES
+                given=(), # fields set by the user (options, a config file): kept as they are
+               ) -> TrainConfig:
+    "Your own data: the fields read from the data (`data_defaults`) and all samples (`n_train=n_test=0`) where not given; then every sample is read and checked once."
+    implied = dict(data_defaults(cfg.dataset, cfg.data_root), n_train=0, n_test=0)  # all samples: the preset's sizes are the digits'
+    found = {k: v for k, v in implied.items() if k not in given and getattr(cfg, k) != v}
+    if found: cfg = cfg.replace(**found)
+    train = make_datasets(cfg)[0]  # a bad file fails now, before anything is written; the images stay cached for the training
+    if len(train) < cfg.batch_size:
+        raise ValueError(f"TrainConfig: `batch_size` ({cfg.batch_size}) is larger than the training set of '{cfg.data_root}' "
+                         f"({len(train)} samples after the test and validation shares); use a smaller --batch_size.")
+    return cfg
+
 # %% ../nbs/07_cli.ipynb #9af4ab1e
-def config_from_args(ns:argparse.Namespace, # parsed options (--preset and config fields)
-                     base:dict|None=None, # a saved config (a resumed run) to start from instead of the preset
+def config_from_args(ns:argparse.Namespace, # parsed options (--preset, --config and config fields)
+                     base:dict|None=None, # a saved config (a resumed run) to start from instead of the preset or --config
                     ) -> TrainConfig:
-    "The `TrainConfig` of a command line: the preset (or `base`), then the options given."
+    "The `TrainConfig` of a command line: the preset (or `base`, or the `--config` file), then the options given."
     overrides = {k[4:]: v for k, v in vars(ns).items() if k.startswith('cfg_')}
+    given = set(overrides)
     if base is not None:
         names = {f.name for f in fields(TrainConfig)}
         base = {'val_frac': 0.0, **base}  # a run from before the validation split trained on all of its data
-        return check_config(TrainConfig(**{k: v for k, v in base.items() if k in names}).replace(**overrides))
-    return get_config(ns.preset, **overrides)
+        cfg, given = check_config(TrainConfig(**{k: v for k, v in base.items() if k in names}).replace(**overrides)), given | set(base)
+    elif getattr(ns, 'config', None):
+        saved = load_config_file(ns.config)
+        cfg = get_config(saved.get('preset', ns.preset), **{**{k: v for k, v in saved.items() if k != 'preset'}, **overrides})
+        given |= set(saved)
+    else: cfg = get_config(ns.preset, **overrides)
+    return fit_to_data(cfg, given) if cfg.dataset in OWN_SOURCES else cfg
 
 # %% ../nbs/07_cli.ipynb #a42ee868
 def _log_to_stderr(*a): print(*a, file=sys.stderr, flush=True)
@@ -117,6 +167,64 @@ def measure_masks(criterion, # the trained loss (Trainer.criterion); methods wit
     out['mask_health'] = ev.mask_health(traj, int(ztr.shape[1])) if traj else None
     return out
 
+# %% ../nbs/07_cli.ipynb #aad170f2
+def _flat_scalars(d, names:list, prefix:str='') -> dict:
+    "The numbers of a nested result as `{'a/b/level': value}`; lists as long as `names` are keyed by level name."
+    out = {}
+    if isinstance(d, dict):
+        for k, v in d.items(): out.update(_flat_scalars(v, names, f'{prefix}/{k}' if prefix else str(k)))
+    elif isinstance(d, (list, tuple)) and len(d) == len(names):
+        for n, v in zip(names, d): out.update(_flat_scalars(v, names, f'{prefix}/{n}'))
+    elif isinstance(d, (int, float)) and not isinstance(d, bool) and math.isfinite(d): out[prefix] = float(d)
+    return out
+
+# %% ../nbs/07_cli.ipynb #1e935c89
+class TensorBoardLog:
+    "Training callback writing TensorBoard events: per step loss, lr and the loss's statistics; per epoch the log row; `results` at the end."
+    def __init__(self,
+                 log_dir, # where the event files go (created at the first step)
+                ):
+        try: from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise ValueError("--tensorboard (TrainConfig.tensorboard) needs the tensorboard package: pip install tensorboard, "
+                             "or run without --tensorboard.") from None
+        self.log_dir, self._make, self.writer, self._prev = Path(log_dir), SummaryWriter, None, (0.0, 0)
+
+    def _w(self):
+        if self.writer is None: self.writer = self._make(str(self.log_dir))
+        return self.writer
+
+    def _named(self, stats:dict, names:list) -> dict:
+        "Per-level keys (`dims_0`) named by level (`dims_coarse`)."
+        return {(re.sub(r'_(\d+)$', lambda m: '_' + names[int(m.group(1))], k) if re.search(r'_(\d+)$', k)
+                 and int(re.search(r'_(\d+)$', k).group(1)) < len(names) else k): v for k, v in stats.items()}
+
+    def __call__(self, trainer, event):
+        if trainer.rank != 0: return
+        w, step, names = self._w(), trainer.global_step, list(trainer.hierarchy.level_names)
+        if event == 'step':
+            s, n = trainer._ep['loss_sum'], trainer._ep['steps']
+            ps, pn = self._prev if n > self._prev[1] else (0.0, 0)  # a new epoch starts the sums again
+            self._prev = (s, n)
+            w.add_scalar('train/loss', (s - ps) / max(n - pn, 1), step)
+            w.add_scalar('train/lr', trainer.sched.get_last_lr()[0], step)
+            for k, v in _flat_scalars(self._named(trainer.criterion.stats(), names), names).items(): w.add_scalar(f'train/{k}', v, step)
+        elif event == 'epoch' and trainer.history:
+            for k, v in _flat_scalars(self._named(trainer.history[-1], names), names).items(): w.add_scalar(f'epoch/{k}', v, trainer.epoch)
+
+    def results(self,
+                res:dict, # the results of `run_training`
+                step:int, # the global step they belong to
+               ):
+        "Write the evaluation's numbers (`encoder`, `projection`, `val`, `selectivity`) under `results/`."
+        names = res.get('level_names', [])
+        for key in ('encoder', 'projection', 'val', 'selectivity'):
+            for k, v in _flat_scalars(res.get(key) or {}, names, key).items(): self._w().add_scalar(f'results/{k}', v, step)
+
+    def close(self):
+        "Flush and close the event file."
+        if self.writer is not None: self.writer.close(); self.writer = None
+
 # %% ../nbs/07_cli.ipynb #e25c4bb1
 def run_training(cfg:TrainConfig, # the run's settings
                  out, # run folder
@@ -139,12 +247,15 @@ def run_training(cfg:TrainConfig, # the run's settings
                         n_test=cfg.n_test or None, n_train=cfg.n_train or None)
     t0 = time.time()
     gov = [_ThreadGovernor(log=log)] if threads == 'auto' else []
+    tb = TensorBoardLog(out / 'tensorboard') if cfg.tensorboard else None  # no package: an error before anything is written
     joined = is_dist()  # a process group made by the Trainer (torchrun) is left here, right after training
     tr = None
     try:
-        tr = Trainer(cfg, out, resume=resume, overwrite=overwrite, log=log, callbacks=gov)
+        tr = Trainer(cfg, out, resume=resume, overwrite=overwrite, log=log, callbacks=gov + ([tb] if tb else []))
+        if tb and overwrite and tr.rank == 0 and (out / 'tensorboard').is_dir(): shutil.rmtree(out / 'tensorboard')
         tr.fit()
     finally:
+        if tb: tb.close()  # the results, if any, go to a second event file in the same folder
         if not joined:
             if tr is not None: tr.ddp = None  # the DDP wrapper (its reducer) goes before its process group
             cleanup_distributed()
@@ -200,6 +311,7 @@ def run_training(cfg:TrainConfig, # the run's settings
             res['masks_figure'] = str(out / 'masks.png')
         elif (out / 'masks.png').is_file(): (out / 'masks.png').unlink()  # an earlier run's (e.g. before --overwrite)
     res['wall_seconds'] = round(time.time() - t0, 2)
+    if tb: tb.results(res, tr.global_step); tb.close(); res['tensorboard'] = str(out / 'tensorboard')
     _write_json(out / 'results.json', res)
     return res
 
@@ -219,6 +331,8 @@ def _int_at_least(lo:int):
 def _common_options(p):
     p.add_argument('--preset', default='digits', choices=list(PRESETS), help="named settings to start from (default digits)")
     p.add_argument('--out', required=True, help="output folder")
+    p.add_argument('--config', default=None, help="start from saved settings: a run's config.json (or its run folder), or a "
+                   "JSON/YAML file of config fields; the options given override them (--preset is then the file's)")
     p.add_argument('--resume', action='store_true', help="continue the run(s) in --out from the newest good checkpoint")
     p.add_argument('--overwrite', action='store_true', help="replace the run(s) in --out")
     p.add_argument('--probe-epochs', '--probe_epochs', type=_int_at_least(1), default=None, help="linear-probe epochs (default: evaluate's)")
@@ -413,7 +527,7 @@ def _parse_list(s, conv=str):
 
 # %% ../nbs/07_cli.ipynb #e2b7adbb
 _COMPARE_FILES = ('results.json', 'summary.json', 'table.txt', 'tsne.png', 'accuracy.png', 'masks.png')
-_RUN_OUTPUTS = tuple(RUN_FILES) + ('masks.png',)
+_RUN_OUTPUTS = tuple(RUN_FILES) + ('masks.png', 'tensorboard')
 
 def _comparison_files(out:Path) -> list:
     "The comparison's own files in `out`: its top-level files and its run folders `seed<N>/<method>` holding run files."
@@ -488,9 +602,10 @@ def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
             raise ValueError("hmlc_compare runs in one process; to train with several processes start one run at a time: "
                              "torchrun --nproc_per_node N -m hmlc_nb.cli train ...")
         if a.resume and a.overwrite: raise ValueError("Pass either --resume or --overwrite, not both.")
-        seeds = a.seeds if a.seeds is not None else [config_from_args(a).seed]
+        base = config_from_args(a)  # your own data: read and checked here, once
+        seeds = a.seeds if a.seeds is not None else [base.seed]
         # every check before anything is written or deleted: settings of every run, evaluation, the folder
-        cfgs = {(s, m): config_from_args(a).replace(method=m, seed=s) for s in seeds for m in a.methods}
+        cfgs = {(s, m): base.replace(method=m, seed=s) for s in seeds for m in a.methods}
         first = next(iter(cfgs.values()))
         if not a.no_eval:
             from hmlc_nb.evaluate import check_eval_args

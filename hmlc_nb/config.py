@@ -21,7 +21,7 @@ __all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'PRESE
            'register_method', 'ConfigError', 'parse_levels', 'check_config', 'get_config']
 
 # %% ../nbs/05_config.ipynb #a444eda5
-DATASETS = ('digits', 'mnist', 'cifar100', 'modelnet40')
+DATASETS = ('digits', 'mnist', 'cifar100', 'modelnet40', 'folder', 'csv', 'arrays')  # the last three: your own data (hmlc_nb.data.OWN_SOURCES)
 
 # %% ../nbs/05_config.ipynb #038fcf5d
 @dataclass
@@ -31,7 +31,7 @@ class TrainConfig:
     method:str='ghmlc' # loss: a name in METHOD_REGISTRY
     # data
     dataset:str='digits' # one of DATASETS
-    data_root:str='data' # folder for downloaded datasets
+    data_root:str='data' # folder for downloaded datasets; your own data: the folder tree, the CSV file or the .npz file
     n_train:int=10_000 # training samples (digits: generated; other datasets: first n_train if smaller than the set, 0 = all)
     n_test:int=2_000 # test samples (as n_train)
     img_size:int=32 # image side in pixels
@@ -45,9 +45,11 @@ class TrainConfig:
     crop_min:float=0.2 # 'crop': smallest crop area (share of the image) of the random resized crop
     hflip:float=0.5 # 'crop': probability of a horizontal flip
     max_shift:int=2 # 'shift': largest translation in pixels (zero padding)
+    shared_labels:bool=False # your own data: a label may sit under several parents (a product hierarchy); False: that is an error
+    test_frac:float=0.2 # your own data without a split: share of each leaf path held out for the test set (seed data_seed)
     # model
     encoder:str='small_cnn' # one of hmlc_nb.models.ENCODERS
-    in_channels:int=1 # image channels
+    in_channels:int=1 # image channels (encoder mlp: the size of the feature vectors)
     width:int=32 # SmallCNN width
     feat_dim:int|None=None # encoder feature size (SmallCNN 128, PointNet 1024; fixed for ResNets)
     proj_dim:int=128 # projection size
@@ -96,13 +98,14 @@ class TrainConfig:
     keep_last:int=2 # checkpoints kept on disk
     progress:bool=True # show a progress bar
     sync_bn:bool=False # several processes (DDP): batch-norm statistics over the global batch (SyncBatchNorm, CUDA only)
+    tensorboard:bool=False # also log to out/tensorboard: loss terms, lr, mask statistics, final accuracies (pip install tensorboard)
 
     def replace(self, **kw) -> TrainConfig:
         "A copy with some fields changed (validated)."
         return check_config(_replace_fields(self, kw))
 
 # %% ../nbs/05_config.ipynb #e3648a2d
-RESUME_MAY_CHANGE = ('epochs', 'device', 'progress', 'save_every', 'keep_last', 'compile', 'num_workers', 'data_root', 'preset')
+RESUME_MAY_CHANGE = ('epochs', 'device', 'progress', 'save_every', 'keep_last', 'compile', 'num_workers', 'data_root', 'preset', 'tensorboard')
 
 # %% ../nbs/05_config.ipynb #f2a0dc4c
 @dataclass(frozen=True)
@@ -346,6 +349,10 @@ def check_config(cfg:TrainConfig, # the settings to check
     if not isinstance(cfg.val_frac, (int, float)) or not 0 <= cfg.val_frac < 1:
         _fail('val_frac', cfg.val_frac, "must be a number in [0, 1) (0: no validation split)")
     if not 0 < cfg.crop_min <= 1: _fail('crop_min', cfg.crop_min, "must be in (0, 1]")
+    if not isinstance(cfg.test_frac, (int, float)) or not 0 < cfg.test_frac < 1:
+        _fail('test_frac', cfg.test_frac, "must be a number in (0, 1) (the share of your own data held out for the test set)")
+    for k in ('shared_labels', 'tensorboard'):
+        if not isinstance(getattr(cfg, k), (bool, np.bool_)): _fail(k, getattr(cfg, k), "must be True or False")
     if not 0 <= cfg.hflip <= 1: _fail('hflip', cfg.hflip, "must be in [0, 1]")
     if cfg.sub_size is not None and not (1 <= cfg.sub_size <= cfg.img_size): _fail('sub_size', cfg.sub_size, f"must be None or in 1..img_size ({cfg.img_size})")
     if not isinstance(cfg.sync_bn, (bool, np.bool_)): _fail('sync_bn', cfg.sync_bn, "must be True or False")
@@ -360,11 +367,20 @@ def check_config(cfg:TrainConfig, # the settings to check
     if 0 < cfg.n_train < cfg.batch_size: _fail('n_train', cfg.n_train, f"must be 0 (all) or >= `batch_size` ({cfg.batch_size})")
     if cfg.encoder in ('resnet18', 'resnet50') and cfg.feat_dim is not None:
         _fail('feat_dim', cfg.feat_dim, f"must be None for {cfg.encoder} (its feature size is fixed)")
+    if cfg.encoder == 'mlp' and cfg.dataset != 'arrays':
+        _fail('encoder', cfg.encoder, "'mlp' is for feature vectors: use it with dataset 'arrays' (an .npz with x [N, F])")
+    if cfg.dataset in ('folder', 'csv') and cfg.in_channels not in (1, 3):
+        _fail('in_channels', cfg.in_channels, f"must be 1 (gray) or 3 (RGB) for image files (dataset {cfg.dataset!r})")
     if (cfg.dataset == 'modelnet40') != (cfg.encoder == 'pointnet'):
         _fail('encoder', cfg.encoder, "must be 'pointnet' for dataset 'modelnet40' and an image encoder otherwise")
     want = dict(digits=1, mnist=1, cifar100=3).get(cfg.dataset)
     if want is not None and cfg.in_channels != want:
         _fail('in_channels', cfg.in_channels, f"must be {want} for dataset {cfg.dataset!r} (its images have {want} channel{'s' * (want > 1)})")
+    if cfg.encoder not in ('mlp', 'pointnet') and cfg.in_channels not in (1, 3):  # images of other channel counts: arrays only
+        if cfg.augment == 'crop':
+            _fail('augment', cfg.augment, f"must be 'shift' or 'none' for {cfg.in_channels}-channel images ('crop' jitters colours: 1 or 3 channels)")
+        if not cfg.fast_path:
+            _fail('fast_path', cfg.fast_path, f"must be True for {cfg.in_channels}-channel images (the DataLoader path reads 1 or 3 channels)")
     dev = str(cfg.device)
     if not (dev in ('auto', 'cpu', 'cuda', 'mps') or dev.startswith('cuda:')):
         _fail('device', dev, "must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
