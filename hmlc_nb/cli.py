@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 import torch
 from .config import TrainConfig, PRESETS, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config
-from .checkpoint import _write_json, RUN_FILES, run_lock
+from .checkpoint import _write_json, RUN_FILES, run_lock, lock_run, unlock_run
 from .train import Trainer, TrainingInterrupted, NonFiniteLossError
 from .distributed import is_dist, cleanup_distributed
 from .data import OWN_SOURCES, data_defaults, make_datasets
@@ -249,71 +249,75 @@ def run_training(cfg:TrainConfig, # the run's settings
     gov = [_ThreadGovernor(log=log)] if threads == 'auto' else []
     tb = TensorBoardLog(out / 'tensorboard') if cfg.tensorboard else None  # no package: an error before anything is written
     joined = is_dist()  # a process group made by the Trainer (torchrun) is left here, right after training
-    tr = None
+    tr = held = None
     try:
         tr = Trainer(cfg, out, resume=resume, overwrite=overwrite, log=log, callbacks=gov + ([tb] if tb else []))
+        if tr.rank == 0: held = lock_run(out)  # kept after training: the results are written under the run's lock too
         if tb and overwrite and tr.rank == 0 and (out / 'tensorboard').is_dir(): shutil.rmtree(out / 'tensorboard')
         tr.fit()
+    except BaseException: unlock_run(held); raise
     finally:
         if tb: tb.close()  # the results, if any, go to a second event file in the same folder
         if not joined:
             if tr is not None: tr.ddp = None  # the DDP wrapper (its reducer) goes before its process group
             cleanup_distributed()
     if tr.rank != 0: return None
-    train_wall = time.time() - t0
-    res = dict(method=cfg.method, preset=cfg.preset, seed=cfg.seed, dataset=cfg.dataset, encoder=cfg.encoder,
-               level_names=list(tr.hierarchy.level_names), epochs=tr.epoch, steps=tr.global_step,
-               seconds=round(tr.elapsed, 2), train_wall_seconds=round(train_wall, 2), device=str(tr.device),
-               device_name=torch.cuda.get_device_name(tr.device) if tr.device.type == 'cuda' else 'cpu',
-               final_loss=tr.history[-1]['loss'] if tr.history else None, n_train=len(tr.train_ds),
-               n_val=len(tr.val_ds) if tr.val_ds is not None else 0,
-               n_test=len(tr.test_ds), threads=threads if threads is not None else torch.get_num_threads(),
-               thread_changes=gov[0].changes if gov else 0, config=asdict(cfg),
-               checkpoint=str(tr.checkpoint) if tr.checkpoint else None)
-    if tr.world > 1: res.update(world_size=tr.world, batch_per_process=cfg.batch_size // tr.world)
-    if not evaluate: return res
-    from hmlc_nb import evaluate as ev
-    t1 = time.time()
-    kw = dict(eval_kw or {})
-    if probe_epochs is not None: kw['linear'] = dict(kw.get('linear', {}), epochs=probe_epochs)
-    kw.setdefault('seed', cfg.seed)
-    m, trd, ted = ev.evaluate_model(tr.model, tr.train_ds, tr.test_ds, tr.hierarchy, device=tr.device,
-                                    return_features=True, **kw)
-    res.update(m); res.update(_headline(m))
-    names, scored = res['level_names'], dict(test=ted)
-    if tr.val_ds is not None:  # probes trained on the rest of the training data, scored on the validation share
-        scored['val'] = ev.extract_features(tr.model, tr.val_ds, device=tr.device)  # the training features are reused
-        mv = ev.evaluate_features(trd, scored['val'], tr.hierarchy, **kw)
-        res['val'] = dict(mv, **_headline(mv))
-    if selectivity_epochs:
-        t2 = time.time()
-        try:
-            fi = measure_masks(tr.criterion, trd, scored, names, history=tr.history, epochs=selectivity_epochs, seed=cfg.seed)
-            sel = fi.pop('selectivity')
-            res.update(fi, selectivity=sel['test'])
-            if 'val' in sel: res['val']['selectivity'] = sel['val']
-        except (ValueError, RuntimeError, FloatingPointError) as e:  # the trained run and its other results are kept
-            log(f"{cfg.method}: no feature-identification measurement: {e}")
-            res['selectivity_error'] = str(e)
-        res['selectivity_seconds'] = round(time.time() - t2, 2)
-    res['eval_seconds'] = round(time.time() - t1, 2)
-    feats, z, paths = ted
-    torch.save(dict(z=z.cpu(), paths=paths.cpu(), level_names=names), out / 'embeddings.pt.tmp')
-    os.replace(out / 'embeddings.pt.tmp', out / 'embeddings.pt')
-    if figure:
-        import matplotlib.pyplot as plt
-        fig = ev.tsne_figure({cfg.method: z}, paths, names, path_png=out / 'tsne.png', max_points=tsne_points, seed=cfg.seed)
-        plt.close(fig)
-        res['figure'] = str(out / 'tsne.png')
-        if res.get('mask_trajectory'):
-            plt.close(ev.masks_figure({f'{cfg.method} seed{cfg.seed}': res['mask_trajectory']}, path_png=out / 'masks.png',
-                                      D=res['masks']['D'], level_names=names))
-            res['masks_figure'] = str(out / 'masks.png')
-        elif (out / 'masks.png').is_file(): (out / 'masks.png').unlink()  # an earlier run's (e.g. before --overwrite)
-    res['wall_seconds'] = round(time.time() - t0, 2)
-    if tb: tb.results(res, tr.global_step); tb.close(); res['tensorboard'] = str(out / 'tensorboard')
-    _write_json(out / 'results.json', res)
-    return res
+    try:
+        train_wall = time.time() - t0
+        res = dict(method=cfg.method, preset=cfg.preset, seed=cfg.seed, dataset=cfg.dataset, encoder=cfg.encoder,
+                   level_names=list(tr.hierarchy.level_names), epochs=tr.epoch, steps=tr.global_step,
+                   seconds=round(tr.elapsed, 2), train_wall_seconds=round(train_wall, 2), device=str(tr.device),
+                   device_name=torch.cuda.get_device_name(tr.device) if tr.device.type == 'cuda' else 'cpu',
+                   final_loss=tr.history[-1]['loss'] if tr.history else None, n_train=len(tr.train_ds),
+                   n_val=len(tr.val_ds) if tr.val_ds is not None else 0,
+                   n_test=len(tr.test_ds), threads=threads if threads is not None else torch.get_num_threads(),
+                   thread_changes=gov[0].changes if gov else 0, config=asdict(cfg),
+                   checkpoint=str(tr.checkpoint) if tr.checkpoint else None)
+        if tr.world > 1: res.update(world_size=tr.world, batch_per_process=cfg.batch_size // tr.world)
+        if not evaluate: return res
+        from hmlc_nb import evaluate as ev
+        t1 = time.time()
+        kw = dict(eval_kw or {})
+        if probe_epochs is not None: kw['linear'] = dict(kw.get('linear', {}), epochs=probe_epochs)
+        kw.setdefault('seed', cfg.seed)
+        m, trd, ted = ev.evaluate_model(tr.model, tr.train_ds, tr.test_ds, tr.hierarchy, device=tr.device,
+                                        return_features=True, **kw)
+        res.update(m); res.update(_headline(m))
+        names, scored = res['level_names'], dict(test=ted)
+        if tr.val_ds is not None:  # probes trained on the rest of the training data, scored on the validation share
+            scored['val'] = ev.extract_features(tr.model, tr.val_ds, device=tr.device)  # the training features are reused
+            mv = ev.evaluate_features(trd, scored['val'], tr.hierarchy, **kw)
+            res['val'] = dict(mv, **_headline(mv))
+        if selectivity_epochs:
+            t2 = time.time()
+            try:
+                fi = measure_masks(tr.criterion, trd, scored, names, history=tr.history, epochs=selectivity_epochs, seed=cfg.seed)
+                sel = fi.pop('selectivity')
+                res.update(fi, selectivity=sel['test'])
+                if 'val' in sel: res['val']['selectivity'] = sel['val']
+            except (ValueError, RuntimeError, FloatingPointError) as e:  # the trained run and its other results are kept
+                log(f"{cfg.method}: no feature-identification measurement: {e}")
+                res['selectivity_error'] = str(e)
+            res['selectivity_seconds'] = round(time.time() - t2, 2)
+        res['eval_seconds'] = round(time.time() - t1, 2)
+        feats, z, paths = ted
+        torch.save(dict(z=z.cpu(), paths=paths.cpu(), level_names=names), out / 'embeddings.pt.tmp')
+        os.replace(out / 'embeddings.pt.tmp', out / 'embeddings.pt')
+        if figure:
+            import matplotlib.pyplot as plt
+            fig = ev.tsne_figure({cfg.method: z}, paths, names, path_png=out / 'tsne.png', max_points=tsne_points, seed=cfg.seed)
+            plt.close(fig)
+            res['figure'] = str(out / 'tsne.png')
+            if res.get('mask_trajectory'):
+                plt.close(ev.masks_figure({f'{cfg.method} seed{cfg.seed}': res['mask_trajectory']}, path_png=out / 'masks.png',
+                                          D=res['masks']['D'], level_names=names))
+                res['masks_figure'] = str(out / 'masks.png')
+            elif (out / 'masks.png').is_file(): (out / 'masks.png').unlink()  # an earlier run's (e.g. before --overwrite)
+        res['wall_seconds'] = round(time.time() - t0, 2)
+        if tb: tb.results(res, tr.global_step); tb.close(); res['tensorboard'] = str(out / 'tensorboard')
+        _write_json(out / 'results.json', res)
+        return res
+    finally: unlock_run(held)
 
 # %% ../nbs/07_cli.ipynb #0067f44c
 _EXIT_SIGNAL = dict(SIGINT=130, SIGTERM=143)
