@@ -13,8 +13,8 @@ from .evaluate import flatten_results
 __all__ = ['NAMES', 'load_runs', 'feature_id_targets', 'targets_md']
 
 # %% ../nbs/09_study.ipynb #b6f63709
-def load_runs(*folders, # study folders written by `hmlc_compare`, each with a results.json
-             ) -> list: # flat runs (see `flatten_results`), each keeping 'method', 'seed', 'level_names' and its 'folder'
+def load_runs(*folders, # study folders written by hmlc_compare, each with a results.json
+             ) -> list: # flat runs (see flatten_results), each keeping 'method', 'seed', 'level_names' and its 'folder'
     "The runs of `folders`, flattened; a later folder replaces the methods it holds."
     runs = []
     for f in map(Path, folders):
@@ -59,7 +59,7 @@ def _health_rows(runs, m, where=''):
     return rows
 
 # %% ../nbs/09_study.ipynb #9e8934e8
-def feature_id_targets(lead:list, # runs of the main study (`load_runs`): the masked methods and the baseline, default order
+def feature_id_targets(lead:list, # runs of the main study (load_runs): the masked methods and the baseline, default order
                        order:list|None=None, # runs of the same methods with the levels swapped (None: no order rows)
                        three:list|None=None, # runs with three levels (None: no three-level rows)
                        methods=('ghmlc', 'ahmlc'), # the methods judged
@@ -112,7 +112,7 @@ def feature_id_targets(lead:list, # runs of the main study (`load_runs`): the ma
 # %% ../nbs/09_study.ipynb #ef9cc5dc
 NAMES = dict(supcon='SupCon', hmce='HMCE', ghmlc='G-HMLC', ahmlc='A-HMLC', simclr='SimCLR')
 
-def targets_md(rows:list, # rows of `feature_id_targets`
+def targets_md(rows:list, # rows of feature_id_targets
               ) -> str: # a markdown table, one line per row
     "The target rows as a markdown table (met: yes, **no**, or – where only reported)."
     out = ['| target | method | measured | bar | met |', '|---|---|---|---|---|']
