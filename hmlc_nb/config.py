@@ -18,7 +18,7 @@ from .levels import DPGHMLCLoss, LossOnZ
 
 # %% auto #0
 __all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'PRESETS', 'MAX_SEED', 'TrainConfig', 'MethodSpec',
-           'register_method', 'ConfigError', 'parse_levels', 'check_config', 'get_config']
+           'register_method', 'level_weights_for', 'ConfigError', 'parse_levels', 'check_config', 'get_config']
 
 # %% ../nbs/05_config.ipynb #a444eda5
 DATASETS = ('digits', 'mnist', 'cifar100', 'modelnet40', 'folder', 'csv', 'arrays')  # the last three: your own data (hmlc_nb.data.OWN_SOURCES)
@@ -59,6 +59,7 @@ class TrainConfig:
     base_temperature:float|None=None # the losses scale by temperature / base_temperature (default: = temperature)
     positives:str|None=None # G-/A-HMLC positives per level: 'label' or 'prefix' (default: the loss's)
     path_weight:float|None=None # G-/A-HMLC weight of the full-path SupCon term (default: the loss's)
+    level_weights:str|None=None # G-/A-HMLC weight of each level's loss: 'category=3' (by level name, the others 1) or '3,1' (one per level, in training order); None: 1 each
     prefix_until:float=0.0 # G-/A-HMLC curriculum: 'prefix' positives for this share of training, then positives
     mask_positives:str|None=None # G-HMLC: groups the relevance scores (masks) read: None (the loss's positives), 'label', 'prefix'
     mask_mode:str='relevance' # G-HMLC masks: 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax' or 'sample'
@@ -174,6 +175,31 @@ class _CEMethod(nn.Module):
         logits = self.classifier(feats.flatten(0, 1))
         return F.cross_entropy(logits, self.hierarchy.leaf_ids(paths).to(logits.device).repeat_interleave(feats.shape[1]))
 
+# %% ../nbs/05_config.ipynb #fcda3c7e
+def level_weights_for(spec:str|None, # a level_weights setting: 'name=w,...', 'w,w,...' or None
+                      level_names, # the levels being trained, coarse first
+                     ) -> list|None: # one weight per level (None: the loss's default, 1 each)
+    "The per-level loss weights that the setting `spec` gives the levels `level_names`."
+    if spec is None or str(spec).strip().lower() in ('', 'none'): return None
+    parts, names = [p.strip() for p in str(spec).split(',') if p.strip()], list(level_names)
+    named = ['=' in p for p in parts]
+    try:
+        if all(named):
+            w = {k.strip(): float(v) for k, v in (p.split('=', 1) for p in parts)}
+            unknown = sorted(set(w) - set(names))
+            if unknown: raise ValueError(f"names {unknown}, which are not among the levels {names}")
+            out = [w.get(n, 1.0) for n in names]
+        elif not any(named):
+            out = [float(p) for p in parts]
+            if len(out) != len(names): raise ValueError(f"gives {len(out)} weights for the {len(names)} levels {names}")
+        else: raise ValueError("mixes named and positional weights")
+    except ValueError as e:
+        raise ValueError(f"TrainConfig: `level_weights`={spec!r} {e if 'float' not in str(e) else 'holds a weight that is not a number'}; "
+                         f"give 'name=weight,...' (e.g. '{names[0]}=2'), one weight per level, or none for equal weights.") from None
+    if not all(math.isfinite(x) and x >= 0 for x in out) or not any(out):
+        raise ValueError(f"TrainConfig: `level_weights`={spec!r} must give finite weights >= 0, not all 0.")
+    return out
+
 # %% ../nbs/05_config.ipynb #37ceff14
 def _given(**kw) -> dict:
     "The keyword arguments that are not None (the callee's defaults apply to the others)."
@@ -181,27 +207,29 @@ def _given(**kw) -> dict:
 
 # %% ../nbs/05_config.ipynb #19403a31
 def _build_ghmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
-                 mask_positives, mask_mode='relevance', relevance='eta2', ema=None, hysteresis=None, min_share=None,
+                 mask_positives, level_weights=None, mask_mode='relevance', relevance='eta2', ema=None, hysteresis=None, min_share=None,
                  sample_match='relevance', gmm_iters=10, min_dims=4, cls=GHMLCLoss):
     "G-HMLC (or a subclass `cls` with its signature) on the raw projections; the mask options go to the loss by name."
     return LossOnZ(cls(hierarchy.n_levels, temperature=temperature, base_temperature=base_temperature or temperature,
                        prefix_until=prefix_until, mask_mode=mask_mode, relevance=relevance,
                        sample_match=sample_match, gmm_iters=gmm_iters, min_dims=min_dims,
                        **_given(positives=positives, path_weight=path_weight, mask_positives=mask_positives, ema=ema,
+                              level_weights=level_weights_for(level_weights, hierarchy.level_names),
                               hysteresis=hysteresis, min_share=min_share)))
 
 # %% ../nbs/05_config.ipynb #27c6a4d5
 def _build_ahmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
-                 mask_temperature=1.0, mask_temperature_end=0.1, entropy_weight=0.1):
+                 level_weights=None, mask_temperature=1.0, mask_temperature_end=0.1, entropy_weight=0.1):
     "A-HMLC on the raw projections (one attention head per level, of size `proj_dim`)."
     return LossOnZ(AHMLCLoss(proj_dim, hierarchy.n_levels, temperature=temperature,
                              base_temperature=base_temperature or temperature, prefix_until=prefix_until,
                              mask_temperature=mask_temperature, mask_temperature_end=mask_temperature_end,
-                             entropy_weight=entropy_weight, **_given(positives=positives, path_weight=path_weight)))
+                             entropy_weight=entropy_weight, **_given(positives=positives, path_weight=path_weight,
+                                                                  level_weights=level_weights_for(level_weights, hierarchy.level_names))))
 
 # %% ../nbs/05_config.ipynb #1b0558b7
 _T = ('temperature', 'base_temperature')
-_MASKED = _T + ('positives', 'path_weight', 'prefix_until')
+_MASKED = _T + ('positives', 'path_weight', 'prefix_until', 'level_weights')
 register_method('simclr', lambda h, f, p, *, temperature, base_temperature: _SupConMethod(temperature, base_temperature, labels=False),
                 _T, "SupCon without labels: the other views are the positives")
 register_method('supcon', lambda h, f, p, *, temperature, base_temperature: _SupConMethod(temperature, base_temperature),
@@ -226,7 +254,7 @@ METHODS = tuple(METHOD_REGISTRY)
 PRESETS = {
     'digits': dict(dataset='digits', encoder='small_cnn', in_channels=1, n_train=10_000, n_test=2_000, img_size=32,
                    epochs=12, batch_size=256, temperature=0.1, optimizer='adamw', lr=2e-3, weight_decay=1e-4,
-                   warmup_epochs=1.0, augment='none'),
+                   warmup_epochs=1.0, augment='none', level_weights='category=3'),
     'mnist-paper': dict(dataset='mnist', encoder='small_cnn', in_channels=1, n_train=0, n_test=0, img_size=192,
                         sub_size=32, epochs=100, batch_size=256, temperature=0.1, optimizer='adamw', lr=2e-3,
                         warmup_epochs=5.0, augment='none', num_workers=8),
