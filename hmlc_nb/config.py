@@ -59,7 +59,7 @@ class TrainConfig:
     base_temperature:float|None=None # the losses scale by temperature / base_temperature (default: = temperature)
     positives:str|None=None # G-/A-HMLC positives per level: 'label' or 'prefix' (default: the loss's)
     path_weight:float|None=None # G-/A-HMLC weight of the full-path SupCon term (default: the loss's)
-    level_weights:str|None=None # G-/A-HMLC weight of each level's loss: 'category=3' (by level name, the others 1) or '3,1' (one per level, in training order); None: 1 each
+    level_weights:str|None=None # G-HMLC weight of each level's loss: 'category=3' (by level name, the others 1) or '3,1' (one per level, in training order); None: 1 each
     prefix_until:float=0.0 # G-/A-HMLC curriculum: 'prefix' positives for this share of training, then positives
     mask_positives:str|None=None # G-HMLC: groups the relevance scores (masks) read: None (the loss's positives), 'label', 'prefix'
     mask_mode:str='relevance' # G-HMLC masks: 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax' or 'sample'
@@ -219,17 +219,16 @@ def _build_ghmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature
 
 # %% ../nbs/05_config.ipynb #27c6a4d5
 def _build_ahmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
-                 level_weights=None, mask_temperature=1.0, mask_temperature_end=0.1, entropy_weight=0.1):
+                 mask_temperature=1.0, mask_temperature_end=0.1, entropy_weight=0.1):
     "A-HMLC on the raw projections (one attention head per level, of size `proj_dim`)."
     return LossOnZ(AHMLCLoss(proj_dim, hierarchy.n_levels, temperature=temperature,
                              base_temperature=base_temperature or temperature, prefix_until=prefix_until,
                              mask_temperature=mask_temperature, mask_temperature_end=mask_temperature_end,
-                             entropy_weight=entropy_weight, **_given(positives=positives, path_weight=path_weight,
-                                                                  level_weights=level_weights_for(level_weights, hierarchy.level_names))))
+                             entropy_weight=entropy_weight, **_given(positives=positives, path_weight=path_weight)))
 
 # %% ../nbs/05_config.ipynb #1b0558b7
 _T = ('temperature', 'base_temperature')
-_MASKED = _T + ('positives', 'path_weight', 'prefix_until', 'level_weights')
+_MASKED = _T + ('positives', 'path_weight', 'prefix_until')
 register_method('simclr', lambda h, f, p, *, temperature, base_temperature: _SupConMethod(temperature, base_temperature, labels=False),
                 _T, "SupCon without labels: the other views are the positives")
 register_method('supcon', lambda h, f, p, *, temperature, base_temperature: _SupConMethod(temperature, base_temperature),
@@ -238,7 +237,7 @@ for _lt in ('hmc', 'hce', 'hmce'):
     register_method(_lt, lambda h, f, p, *, temperature, base_temperature, layer_penalty, _lt=_lt:
                     _HMLCMethod(_lt, temperature, base_temperature, layer_penalty), _T + ('layer_penalty',),
                     f"{_lt.upper()} (Zhang et al. 2022) with an instance-id column")
-_GMASK = ('mask_positives', 'mask_mode', 'relevance', 'ema', 'hysteresis', 'min_share', 'sample_match', 'gmm_iters', 'min_dims')
+_GMASK = ('level_weights', 'mask_positives', 'mask_mode', 'relevance', 'ema', 'hysteresis', 'min_share', 'sample_match', 'gmm_iters', 'min_dims')
 _AMASK = ('mask_temperature', 'mask_temperature_end', 'entropy_weight')
 register_method('ghmlc', _build_ghmlc, _MASKED + _GMASK, "G-HMLC: hard GMM masks per level")
 register_method('ahmlc', _build_ahmlc, _MASKED + _AMASK, "A-HMLC: soft attention masks per level")
