@@ -250,7 +250,11 @@ def bcl_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections
 # %% ../nbs/01b_imbalance.ipynb #c4bf2390
 class _ClassAveragedLevels:
     "Mixin for a G-/A-HMLC loss class: its per-level and full-path SupCon terms with BCL's class-averaged denominator."
-    def forward(self, z:torch.Tensor, labels:torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                z:torch.Tensor, # raw projections [B, V, D]
+                labels:torch.Tensor, # label paths [B, L], coarse first
+               ) -> torch.Tensor: # scalar loss
+        "The masked loss with `bcl_loss` in place of SupCon in each level's term and in the path term (same masks, same stats)."
         from hmlc_nb.masking import _check_z_labels, _as_float, _norm_floor, _masked_normalize
         labels = _check_z_labels(z, labels, self.n_levels)
         zf, pos = _as_float(z), self.positives_now()
@@ -278,15 +282,22 @@ def balanced_masked_loss(cls:type, # GHMLCLoss, AHMLCLoss or a subclass
 # %% ../nbs/01b_imbalance.ipynb #6c9d51e8
 class BCLMethod(nn.Module):
     "The `bcl` method: class-averaged SupCon (BCL, Zhu et al. 2022) on the normalized projections, leaves as classes."
-    def __init__(self, temperature:float=0.1, base_temperature:float|None=None):
+    def __init__(self,
+                 temperature:float=0.1, # softmax temperature
+                 base_temperature:float|None=None, # the loss is scaled by temperature / base_temperature (None: = temperature)
+                ):
         super().__init__()
         self.t, self.bt = temperature, base_temperature or temperature
-    def forward(self, feats, z, paths): return bcl_loss(F.normalize(z, dim=-1), paths, self.t, self.bt)
+    def forward(self, feats, z, paths):
+        "The loss of raw projections `z` [B, V, D] with label paths `paths` [B, L] (the full path is the class); `feats` unused."
+        return bcl_loss(F.normalize(z, dim=-1), paths, self.t, self.bt)
 
 # %% ../nbs/01b_imbalance.ipynb #d9a856d4
 def counts_figure(infos:dict, # panel title -> split_info (ImbalancedSplit.split_info / results.json 'split')
                   path_png:str|Path|None=None, # where to save the PNG (None: do not save)
-                  many:float=100, few:float=20, reference:float=500, # the thresholds of shot_metrics
+                  many:float=100, # many-shot threshold of shot_metrics (at `reference`)
+                  few:float=20, # few-shot threshold of shot_metrics (at `reference`)
+                  reference:float=500, # the largest class size the thresholds were set for
                  ): # the matplotlib Figure
     "Training samples per leaf (long-tail order, log scale) and per coarse group, one row per split."
     import matplotlib.pyplot as plt
