@@ -284,6 +284,7 @@ def run_training(cfg:TrainConfig, # the run's settings
         m, trd, ted = ev.evaluate_model(tr.model, tr.train_ds, tr.test_ds, tr.hierarchy, device=tr.device,
                                         return_features=True, **kw)
         res.update(m); res.update(_headline(m))
+        if getattr(tr.train_ds, 'split_info', None): res['split'] = tr.train_ds.split_info   # long tail / uneven groups: counts
         names, scored = res['level_names'], dict(test=ted)
         if tr.val_ds is not None:  # probes trained on the rest of the training data, scored on the validation share
             scored['val'] = ev.extract_features(tr.model, tr.val_ds, device=tr.device)  # the training features are reused
@@ -467,12 +468,18 @@ def _run_guarded(fn, prog):
 
 # %% ../nbs/07_cli.ipynb #a317818d
 def _columns(runs:list, which:str) -> list|None:
-    "`format_table` columns: None (its defaults), or for 'all' its defaults plus the selectivity gaps per level when measured."
+    "`format_table` columns: None (its defaults); for 'all' its defaults plus the selectivity gaps per level when measured; with long-tailed or uneven data (runs with 'split') also balanced and many/medium/few-shot accuracy per level."
     from hmlc_nb.evaluate import default_columns
     names = next((r['level_names'] for r in runs if 'level_names' in r), None)
-    if which != 'all' or names is None or not any(r.get('selectivity') for r in runs): return None
-    return (default_columns(names, 'all') + [(f'sel own-gap {n}', f'selectivity/own_gap/{n}', 'acc') for n in names]
-            + [(f'sel other-gap {n}', f'selectivity/other_gap/{n}', 'acc') for n in names])
+    if names is None: return None
+    cols = None
+    if which == 'all' and any(r.get('selectivity') for r in runs):
+        cols = (default_columns(names, 'all') + [(f'sel own-gap {n}', f'selectivity/own_gap/{n}', 'acc') for n in names]
+                + [(f'sel other-gap {n}', f'selectivity/other_gap/{n}', 'acc') for n in names])
+    if which in ('main', 'all') and any(r.get('split') for r in runs):   # imbalanced data: the long-tail literature's numbers
+        cols = (cols or default_columns(names, which)) + [(f'{t} {n}', f'encoder/shots/{n}/{k}', 'acc') for n in names
+                for t, k in (('bal', 'balanced'), ('many', 'many'), ('med', 'medium'), ('few', 'few'))]
+    return cols
 
 # %% ../nbs/07_cli.ipynb #fd2d5bbe
 def compare_table(runs:list, # run results (dicts with 'method', 'seed' and metrics)

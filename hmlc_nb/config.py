@@ -15,6 +15,7 @@ from .models import ENCODERS
 from .losses import supcon_loss, hmlc_loss, with_instance_ids, cpcc_loss
 from .masking import GHMLCLoss, AHMLCLoss
 from .levels import DPGHMLCLoss, LossOnZ
+from .imbalance import BCLMethod, balanced_masked_loss, parse_sizes, long_tail_counts
 
 # %% auto #0
 __all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'PRESETS', 'MAX_SEED', 'TrainConfig', 'MethodSpec',
@@ -100,6 +101,11 @@ class TrainConfig:
     progress:bool=True # show a progress bar
     sync_bn:bool=False # several processes (DDP): batch-norm statistics over the global batch (SyncBatchNorm, CUDA only)
     tensorboard:bool=False # also log to out/tensorboard: loss terms, lr, mask statistics, final accuracies (pip install tensorboard)
+    # imbalance (hmlc_nb.imbalance)
+    imbalance:float=1.0 # long-tailed training split: leaf rank i keeps int(n_max * imbalance**(-i/(C-1))) samples, order drawn with data_seed (1: as loaded)
+    imbalance_order:str='leaf' # long-tail order: 'leaf' (leaves shuffled) or 'group' (coarse groups shuffled, their leaves together: whole groups rare)
+    coarse_sizes:str='' # uneven coarse groups: leaves kept by each top-level group, comma-separated (drawn with data_seed; '' = all)
+    balance:str='none' # G-/A-HMLC imbalance handling per level: 'none', 'anchor' (inverse-frequency anchor weights) or 'average' (BCL's class-averaged denominators)
 
     def replace(self, **kw) -> TrainConfig:
         "A copy with some fields changed (validated)."
@@ -207,11 +213,12 @@ def _given(**kw) -> dict:
 
 # %% ../nbs/05_config.ipynb #19403a31
 def _build_ghmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
-                 mask_positives, level_weights=None, mask_mode='relevance', relevance='eta2', ema=None, hysteresis=None, min_share=None,
-                 sample_match='relevance', gmm_iters=10, min_dims=4, cls=GHMLCLoss):
+                 mask_positives, level_weights=None, mask_mode='relevance', relevance='eta2', ema=None, hysteresis=None,
+                 min_share=None, sample_match='relevance', gmm_iters=10, min_dims=4, balance='none', cls=GHMLCLoss):
     "G-HMLC (or a subclass `cls` with its signature) on the raw projections; the mask options go to the loss by name."
+    if balance == 'average': cls = balanced_masked_loss(cls)
     return LossOnZ(cls(hierarchy.n_levels, temperature=temperature, base_temperature=base_temperature or temperature,
-                       prefix_until=prefix_until, mask_mode=mask_mode, relevance=relevance,
+                       balance=balance == 'anchor', prefix_until=prefix_until, mask_mode=mask_mode, relevance=relevance,
                        sample_match=sample_match, gmm_iters=gmm_iters, min_dims=min_dims,
                        **_given(positives=positives, path_weight=path_weight, mask_positives=mask_positives, ema=ema,
                               level_weights=level_weights_for(level_weights, hierarchy.level_names),
@@ -219,16 +226,17 @@ def _build_ghmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature
 
 # %% ../nbs/05_config.ipynb #27c6a4d5
 def _build_ahmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
-                 mask_temperature=1.0, mask_temperature_end=0.1, entropy_weight=0.1):
+                 mask_temperature=1.0, mask_temperature_end=0.1, entropy_weight=0.1, balance='none'):
     "A-HMLC on the raw projections (one attention head per level, of size `proj_dim`)."
-    return LossOnZ(AHMLCLoss(proj_dim, hierarchy.n_levels, temperature=temperature,
+    cls = balanced_masked_loss(AHMLCLoss) if balance == 'average' else AHMLCLoss
+    return LossOnZ(cls(proj_dim, hierarchy.n_levels, temperature=temperature, balance=balance == 'anchor',
                              base_temperature=base_temperature or temperature, prefix_until=prefix_until,
                              mask_temperature=mask_temperature, mask_temperature_end=mask_temperature_end,
                              entropy_weight=entropy_weight, **_given(positives=positives, path_weight=path_weight)))
 
 # %% ../nbs/05_config.ipynb #1b0558b7
 _T = ('temperature', 'base_temperature')
-_MASKED = _T + ('positives', 'path_weight', 'prefix_until')
+_MASKED = _T + ('positives', 'path_weight', 'prefix_until', 'balance')
 register_method('simclr', lambda h, f, p, *, temperature, base_temperature: _SupConMethod(temperature, base_temperature, labels=False),
                 _T, "SupCon without labels: the other views are the positives")
 register_method('supcon', lambda h, f, p, *, temperature, base_temperature: _SupConMethod(temperature, base_temperature),
@@ -246,6 +254,8 @@ register_method('dpghmlc', lambda h, f, p, **kw: _build_ghmlc(h, f, p, cls=DPGHM
 register_method('cpcc', lambda h, f, p, *, temperature, base_temperature, cpcc_weight, cpcc_metric:
                 _CPCCMethod(temperature, base_temperature, cpcc_weight, cpcc_metric),
                 _T + ('cpcc_weight', 'cpcc_metric'), "SupCon + (1 - CPCC) of the encoder features")
+register_method('bcl', lambda h, f, p, *, temperature, base_temperature: BCLMethod(temperature, base_temperature),
+                _T, "SupCon with BCL's class-averaged denominator (Zhu et al. 2022), leaves as classes")
 register_method('ce', lambda h, f, p: _CEMethod(h, f), (), "cross-entropy on the finest node (encoder features)")
 METHODS = tuple(METHOD_REGISTRY)
 
@@ -335,6 +345,16 @@ def _check_masking(cfg):
         for k in ('ema', 'hysteresis'):
             if getattr(cfg, k): _fail(k, getattr(cfg, k), "must be 0 for dpghmlc (it refits its groups at every step)")
 
+# %% ../nbs/05_config.ipynb #25f82129
+def _check_imbalance(cfg):
+    "The imbalance fields (see `hmlc_nb.imbalance`): the ratio, the long-tail order, the group sizes and `balance`."
+    if cfg.imbalance_order not in ('leaf', 'group'): _fail('imbalance_order', cfg.imbalance_order, "must be one of leaf, group")
+    if cfg.balance not in ('none', 'anchor', 'average'): _fail('balance', cfg.balance, "must be one of none, anchor, average")
+    if cfg.balance != 'none' and cfg.method not in ('ghmlc', 'ahmlc', 'dpghmlc'):
+        _fail('balance', cfg.balance, f"applies to ghmlc, ahmlc and dpghmlc, not {cfg.method!r} (for a class-balanced baseline use method 'bcl')")
+    try: long_tail_counts(1, 1, cfg.imbalance); parse_sizes(cfg.coarse_sizes)
+    except ValueError as e: raise ConfigError(f"TrainConfig: {e}") from None
+
 # %% ../nbs/05_config.ipynb #62724742
 def check_config(cfg:TrainConfig, # the settings to check
                 ) -> TrainConfig: # the same config, if valid
@@ -349,6 +369,7 @@ def check_config(cfg:TrainConfig, # the settings to check
         v = getattr(cfg, k)
         if v is not None and v not in allowed: _fail(k, v, f"must be None or one of {', '.join(allowed)}")
     _check_masking(cfg)
+    _check_imbalance(cfg)
     for k in ('epochs', 'batch_size', 'n_views', 'in_channels', 'width', 'proj_dim', 'img_size', 'n_points',
               'save_every', 'keep_last'):
         v = getattr(cfg, k)

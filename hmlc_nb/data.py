@@ -686,6 +686,9 @@ def make_datasets(cfg, # a `TrainConfig` (or any object with its fields): datase
     elif frac:
         ti, vi = val_split(_targets_of(train), frac, cfg.data_seed)
         train, val = SplitDataset(train, ti), SplitDataset(train, vi)
+    from hmlc_nb.imbalance import apply_imbalance  # uneven coarse groups, long-tailed training split (01b_imbalance)
+    train, val, test = apply_imbalance(train, val, test, getattr(cfg, 'imbalance', 1.0), getattr(cfg, 'imbalance_order', 'leaf'),
+                                       getattr(cfg, 'coarse_sizes', ''), cfg.data_seed)
     return (train, val, test) if with_val else (train, test)
 
 # %% ../nbs/01_data.ipynb #2a38f174

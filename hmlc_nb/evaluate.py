@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from .hierarchy import tree_distance, prefix_ids
+from .imbalance import shot_metrics
 
 # %% auto #0
 __all__ = ['extract_features', 'linear_eval', 'knn_eval', 'mistake_severity', 'hier_dist_at_k', 'embedding_variance',
@@ -443,7 +444,7 @@ def evaluate_features(train, # (feats [N, F], z [N, D] or None, paths [N, L]) of
         knn=_named(kn['acc'], names), knn_path=kn['path'],
         mistake_severity=mistake_severity(lin.get('leaf_pred', lin['pred']), pte.to(dev)),
         hier_dist_at_k=hier_dist_at_k(ftr, ptr, fte, pte, k=min(dist_k, ftr.shape[0])),
-        cpcc=_safe(cpcc, fte, pte))
+        cpcc=_safe(cpcc, fte, pte), shots=shot_metrics(ptr.cpu(), pte.cpu(), lin['pred'].cpu(), names))
     if ztr is not None and zte is not None:
         ztr_n, zte_n = F.normalize(_check_emb(ztr, 'train z'), dim=1), F.normalize(_check_emb(zte, 'test z'), dim=1)
         knz = knn_eval(ztr_n, ptr, zte_n, pte, k=min(k, ztr_n.shape[0]))
