@@ -446,4 +446,6 @@ def get_config(preset:str='digits', # a name in PRESETS
     if preset not in PRESETS:
         raise ConfigError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
     cfg = _replace_fields(TrainConfig(preset=preset), PRESETS[preset])
+    if overrides.get('dataset', cfg.dataset) != cfg.dataset and 'level_weights' not in overrides:
+        cfg = cfg.replace(level_weights=None)  # a preset's level weights name its own dataset's levels
     return check_config(_replace_fields(cfg, overrides))
