@@ -446,6 +446,10 @@ def get_config(preset:str='digits', # a name in PRESETS
     if preset not in PRESETS:
         raise ConfigError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
     cfg = _replace_fields(TrainConfig(preset=preset), PRESETS[preset])
-    if overrides.get('dataset', cfg.dataset) != cfg.dataset and 'level_weights' not in overrides:
-        cfg = cfg.replace(level_weights=None)  # a preset's level weights name its own dataset's levels
+    if cfg.level_weights and 'level_weights' not in overrides:  # a preset's level weights name its own dataset's levels:
+        named = {p.split('=')[0].strip() for p in str(cfg.level_weights).split(',') if '=' in p}   # dropped where those
+        lv = overrides.get('levels', cfg.levels)                                                    # are not all trained
+        if overrides.get('dataset', cfg.dataset) != cfg.dataset or (isinstance(lv, str) and lv.strip()
+                and not named <= {s.strip() for s in lv.split(',')}):
+            cfg = cfg.replace(level_weights=None)
     return check_config(_replace_fields(cfg, overrides))
