@@ -1,5 +1,5 @@
 """One table per setting of the imbalance study: HMCE, BCL and the chosen G-HMLC / A-HMLC variants over the seeds, with
-paired differences to HMCE; writes nbs/results/imbalance_<setting>/table.txt and summary.json (read by 14_imbalance)."""
+paired differences to HMCE; writes nbs/results/imbalance_<setting>/table.txt and summary.json (read by 14_imbalanced_digits)."""
 import json
 from pathlib import Path
 from hmlc_nb.cli import compare_table
