@@ -94,7 +94,7 @@ def load_config_file(path, # a run folder, its config.json (or results.json), or
     return d
 
 # %% ../nbs/07_cli.ipynb #f3a5c965
-def fit_to_data(cfg:TrainConfig, # settings with `dataset` in OWN_SOURCES
+def fit_to_data(cfg:TrainConfig, # settings whose dataset is one of OWN_SOURCES
                 given=(), # fields set by the user (options, a config file): kept as they are
                ) -> TrainConfig:
     "Your own data: the fields read from the data (`data_defaults`) and all samples (`n_train=n_test=0`) where not given; then every sample is read and checked once."
@@ -214,7 +214,7 @@ class TensorBoardLog:
             for k, v in _flat_scalars(self._named(trainer.history[-1], names), names).items(): w.add_scalar(f'epoch/{k}', v, trainer.epoch)
 
     def results(self,
-                res:dict, # the results of `run_training`
+                res:dict, # the results of run_training
                 step:int, # the global step they belong to
                ):
         "Write the evaluation's numbers (`encoder`, `projection`, `val`, `selectivity`) under `results/`."

@@ -54,16 +54,16 @@ def _positions(n, image_size, sub_size, position, jitter, generator):
     raise ValueError(f"`position` must be 'corner' or 'anywhere', got {position!r}.")
 
 # %% ../nbs/01_data.ipynb #1e053606
-def plan_composition(labels,            # label of each source digit `[S]` (0..9)
+def plan_composition(labels,            # label of each source digit [S] (0..9)
                      n_samples,          # number of images to compose
                      image_size=32,      # side of the composed image
-                     sub_size:int|None=None,      # side of the small digit; default `round(image_size*5/16)`
+                     sub_size:int|None=None,      # side of the small digit; default round(image_size*5/16)
                      position='corner',  # 'corner' (random corner + jitter) or 'anywhere' (uniform)
-                     jitter:int|None=None,        # max shift from the corner towards the centre; default `image_size // 16`
+                     jitter:int|None=None,        # max shift from the corner towards the centre; default image_size // 16
                      n_categories=10,    # number of categories (labels of the small digit)
                      n_classes=10,       # number of classes (labels of the central digit)
                      seed=0,             # seed of the composition
-                    ) -> dict:           # `category`, `klass`, `center`, `sub` (source indices), `y`, `x`, `sub_size`
+                    ) -> dict:           # category, klass, center, sub (source indices), y, x, sub_size
     "Draw what to compose: balanced (category, class) leaves, their source digits and the small digit's position."
     labels = torch.as_tensor(labels).long()
     if n_samples < 1: raise ValueError(f"`n_samples` must be >= 1, got {n_samples}.")
@@ -82,10 +82,10 @@ def plan_composition(labels,            # label of each source digit `[S]` (0..9
     return dict(category=category, klass=klass, center=center, sub=sub, y=y, x=x, image_size=image_size, sub_size=sub_size)
 
 # %% ../nbs/01_data.ipynb #44075df5
-def compose_hierarchical(images,      # source digits `[S, h, w]`, float in [0, 1] or uint8
-                         plan,        # from `plan_composition`
+def compose_hierarchical(images,      # source digits [S, h, w], float in [0, 1] or uint8
+                         plan,        # from plan_composition
                          idx:torch.Tensor|None=None,    # which planned images to compose (default: all)
-                        ) -> torch.Tensor: # uint8 images `[n, 1, image_size, image_size]`
+                        ) -> torch.Tensor: # uint8 images [n, 1, image_size, image_size]
     "Compose the planned images: the central digit scaled to the full image, the small digit pasted with `max`."
     scale = 1 / 255 if images.dtype == torch.uint8 else 1.
     idx = torch.arange(len(plan['center'])) if idx is None else torch.as_tensor(idx).long().reshape(-1)
@@ -148,12 +148,12 @@ class HierarchicalDigits(torch.utils.data.Dataset):
                  train=True,         # compose from the train sources (70%) or the test sources (30%)
                  image_size=32,      # side of the images
                  n_samples:int|None=None,     # number of images; default 10,000 (train) / 2,000 (test)
-                 seed=0,             # composition seed (the test split uses `seed + 1_000_003`)
+                 seed=0,             # composition seed (the test split uses seed + 1_000_003)
                  transform:callable|None=None,     # applied to a PIL image ('L'); None: float tensor [1, H, W] in [0, 1]
                  n_levels=2,         # 2: [category, class]; 3: [parity, category, class]
-                 sub_size:int|None=None,      # side of the small digit; default `round(image_size*5/16)`
+                 sub_size:int|None=None,      # side of the small digit; default round(image_size*5/16)
                  position='corner',  # 'corner' or 'anywhere' (see above)
-                 jitter:int|None=None,        # shift from the corner, default `image_size // 16`
+                 jitter:int|None=None,        # shift from the corner, default image_size // 16
                  split_seed=0,       # seed of the fixed source split (keep it fixed: train/test disjoint)
                  train_frac=0.7,     # share of the source digits used for train
                 ):
@@ -193,10 +193,10 @@ def _download(url, root, filename):
 # %% ../nbs/01_data.ipynb #8eb98db5
 def fetch_verified(url,            # where to download from
                    root,           # folder for the file
-                   filename,       # file name in `root`
+                   filename,       # file name in root
                    md5,            # published MD5 of the file
                    download=True,  # download if the file is missing (else FileNotFoundError)
-                  ) -> Path:       # `root/filename`, its MD5 verified
+                  ) -> Path:       # root/filename, its MD5 verified
     "Path of `root/filename` with its MD5 verified; downloaded into a `.part` file first and moved into place only once verified."
     root = Path(root); final, part = root / filename, root / (filename + '.part')
     if not final.exists():
@@ -223,8 +223,8 @@ def fetch_verified(url,            # where to download from
 # %% ../nbs/01_data.ipynb #b895d66f
 def extract_verified(archive,  # a verified archive (tar, tar.gz, zip)
                      root,     # where the extracted folder goes
-                     folder,   # the folder the archive must contain, moved to `root/folder`
-                    ) -> Path: # `root/folder`
+                     folder,   # the folder the archive must contain, moved to root/folder
+                    ) -> Path: # root/folder
     "Extract `archive` into a temporary folder and move its `folder` into `root` only when extraction finished."
     from torchvision.datasets.utils import extract_archive
     root = Path(root)
@@ -253,10 +253,10 @@ def _check_idx(path):
                          "Delete it (and its .gz) and download again.")
 
 # %% ../nbs/01_data.ipynb #5b583d83
-def prepare_mnist(root,            # folder holding `MNIST/raw/`
-                  download=False,  # download missing `.gz` files (verified) from torchvision's mirrors
-                  resources:list|None=None,  # (file name, MD5) pairs; default torchvision's `MNIST.resources`
-                 ) -> Path:        # the `raw` folder
+def prepare_mnist(root,            # folder holding MNIST/raw/
+                  download=False,  # download missing .gz files (verified) from torchvision's mirrors
+                  resources:list|None=None,  # (file name, MD5) pairs; default torchvision's MNIST.resources
+                 ) -> Path:        # the raw folder
     "Make `root/MNIST/raw` hold the four decompressed idx files: verify and unpack `.gz` files found or downloaded; check sizes."
     import gzip
     from torchvision.datasets import MNIST
@@ -286,17 +286,17 @@ def prepare_mnist(root,            # folder holding `MNIST/raw/`
 class HierarchicalMNIST(torch.utils.data.Dataset):
     "Hierarchical MNIST: class = central MNIST digit scaled to `image_size`, category = a `sub_size` digit in a corner."
     def __init__(self,
-                 root,               # folder holding `MNIST/raw/` (torchvision's layout)
+                 root,               # folder holding MNIST/raw/ (torchvision's layout)
                  train=True,         # MNIST's train (60,000 sources) or test (10,000 sources) split
                  download=False,     # download MNIST with torchvision if missing
                  image_size=192,     # side of the images (paper: 192)
                  sub_size=32,        # side of the small digit (paper: 32)
                  n_samples:int|None=None,     # number of images; default the number of source digits of the split
-                 seed=0,             # composition seed (the test split uses `seed + 1_000_003`)
+                 seed=0,             # composition seed (the test split uses seed + 1_000_003)
                  transform:callable|None=None,     # applied to a PIL image ('L'); None: float tensor [1, H, W] in [0, 1]
                  n_levels=2,         # 2: [category, class]; 3: [parity, category, class]
                  position='corner',  # 'corner' or 'anywhere'
-                 jitter:int|None=None,        # shift from the corner, default `image_size // 16`
+                 jitter:int|None=None,        # shift from the corner, default image_size // 16
                 ):
         from torchvision.datasets import MNIST
         prepare_mnist(root, download)
@@ -354,8 +354,8 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
     base_folder = "cifar-100-python"
 
     def __init__(self,
-                 root,            # folder holding `cifar-100-python/` (or the archive)
-                 train=True,      # the `train` (50,000) or `test` (10,000) pickle
+                 root,            # folder holding cifar-100-python/ (or the archive)
+                 train=True,      # the train (50,000) or test (10,000) pickle
                  download=False,  # download the archive if missing (MD5-verified)
                  transform:callable|None=None,  # applied to a PIL RGB image; None: float tensor [3, 32, 32] in [0, 1]
                 ):
@@ -467,12 +467,12 @@ class ModelNet40(torch.utils.data.Dataset):
     "ModelNet40 point clouds (`modelnet40_ply_hdf5_2048`) with label paths `[group, class]` (or your hierarchy's)."
     folder = 'modelnet40_ply_hdf5_2048'
     def __init__(self,
-                 root,             # folder holding `modelnet40_ply_hdf5_2048/`
-                 train=True,       # files of `train_files.txt` or `test_files.txt`
-                 num_points=1024,  # points per shape: the first `num_points` of the 2048 stored
+                 root,             # folder holding modelnet40_ply_hdf5_2048/
+                 train=True,       # files of train_files.txt or test_files.txt
+                 num_points=1024,  # points per shape: the first num_points of the 2048 stored
                  download=False,   # not supported (no verified mirror): raises with instructions
                  hierarchy:Hierarchy|None=None,   # None: MODELNET40_COARSE; a dict {class: group}; or a Hierarchy whose finest level names the classes
-                 transform:callable|None=None,   # applied to the points `[num_points, 3]`
+                 transform:callable|None=None,   # applied to the points [num_points, 3]
                 ):
         base = Path(root).expanduser() / self.folder
         list_file = base / ('train_files.txt' if train else 'test_files.txt')
@@ -514,7 +514,7 @@ class HierarchicalImageFolder(torch.utils.data.Dataset):
     def __init__(self,
                  root,                  # top folder; its sub-folders are the first level
                  transform:callable|None=None,        # applied to the loaded image; None: float tensor [C, H, W] in [0, 1]
-                 loader:callable|None=None,           # path -> image; default torchvision's `default_loader` (PIL, RGB)
+                 loader:callable|None=None,           # path -> image; default torchvision's default_loader (PIL, RGB)
                  extensions=IMG_EXTENSIONS, # file endings counted as images (case-insensitive)
                  level_names:list|None=None,      # a name per level
                  shared_labels=False,   # allow the same folder name under several parents
@@ -603,7 +603,7 @@ def _level_items(spec) -> list:
     if not isinstance(spec, str): raise ValueError(f"`levels` must be a string of comma-separated level names or indices, got {spec!r}.")
     return [int(s) if s.isdigit() else s for s in (t.strip() for t in spec.split(','))]
 
-def select_levels(ds, # a dataset with label paths `.targets` [N, L] and `.hierarchy` (or a `Subset` of one)
+def select_levels(ds, # a dataset with label paths .targets [N, L] and .hierarchy (or a Subset of one)
                   levels:str, # comma-separated level names or indices, coarse first, e.g. 'class,category' or '1,0'; '' = all
                  ):
     "`ds` with only the label levels `levels`, in that order: its `.targets` columns and its `.hierarchy` follow (in place)."
@@ -631,10 +631,10 @@ def select_levels(ds, # a dataset with label paths `.targets` [N, L] and `.hiera
     return ds
 
 # %% ../nbs/01_data.ipynb #d6057b97
-def val_split(paths:torch.Tensor, # label paths `[N, L]` of the training data
+def val_split(paths:torch.Tensor, # label paths [N, L] of the training data
               frac:float, # share of every leaf path's samples that goes to validation (0: none)
               seed:int=0, # seed of the draw
-             ) -> tuple: # `(train_idx, val_idx)`: sorted LongTensors, disjoint, together `range(N)`
+             ) -> tuple: # (train_idx, val_idx): sorted LongTensors, disjoint, together range(N)
     "A seeded validation split stratified by leaf path: each path gives `frac` of its samples (largest remainders)."
     if not 0 <= frac < 1: raise ValueError(f"`frac` (val_frac) must be in [0, 1), got {frac!r}.")
     paths, g = torch.as_tensor(paths), torch.Generator().manual_seed(int(seed))
@@ -653,7 +653,7 @@ def val_split(paths:torch.Tensor, # label paths `[N, L]` of the training data
 class SplitDataset(torch.utils.data.Dataset):
     "The samples `indices` of `ds`, with its `.hierarchy`, its `.targets`, (for the fast path) its uint8 `.data` and its files `.samples`."
     def __init__(self,
-                 ds, # a dataset with `.hierarchy` and label paths `.targets` (or a `Subset` of one)
+                 ds, # a dataset with .hierarchy and label paths .targets (or a Subset of one)
                  indices, # the samples to keep, in this order
                 ):
         self.dataset, self.indices, self.hierarchy = ds, torch.as_tensor(indices, dtype=torch.long), ds.hierarchy
@@ -672,10 +672,10 @@ def _targets_of(ds) -> torch.Tensor:
     return t
 
 # %% ../nbs/01_data.ipynb #ef75ecc0
-def make_datasets(cfg, # a `TrainConfig` (or any object with its fields): dataset, sizes, data_root, data_seed, val_frac
-                  transform:callable|None=None, # transform of the *training* set (e.g. `MultiView(...)`); None: plain tensors
-                  with_val:bool=False, # also return the validation set (None when `val_frac` is 0)
-                 ) -> tuple: # `(train, test)`, or `(train, val, test)` with `with_val`; each with `.hierarchy`
+def make_datasets(cfg, # a TrainConfig (or any object with its fields): dataset, sizes, data_root, data_seed, val_frac
+                  transform:callable|None=None, # transform of the *training* set (e.g. MultiView(...)); None: plain tensors
+                  with_val:bool=False, # also return the validation set (None when val_frac is 0)
+                 ) -> tuple: # (train, test), or (train, val, test) when with_val; each with .hierarchy
     "The train (without its validation share) and test datasets of `cfg`; the test set never has an augmentation."
     if cfg.dataset in OWN_SOURCES: train, val, test = own_datasets(cfg, transform)
     else: (train, test), val = _train_test(cfg, transform), None
@@ -705,9 +705,9 @@ def _listed(items:list, n:int=5) -> str:
     return s + (f" and {len(items) - n} more" if len(items) > n else '')
 
 # %% ../nbs/01_data.ipynb #867100b3
-def folder_samples(root, # top folder of a tree `root/<level 1>/.../<level L>/<image>`
+def folder_samples(root, # top folder of a tree root/<level 1>/.../<level L>/<image>
                    extensions=IMG_EXTENSIONS, # file endings counted as images (case-insensitive)
-                  ) -> tuple: # `(files, paths)`: every image, and the folder names above it (its label path)
+                  ) -> tuple: # (files, paths): every image, and the folder names above it (its label path)
     "The images of a folder tree and their label paths; a ValueError for a tree that is not one (names the files)."
     root = Path(root).expanduser()
     leaves = folder_leaves(root)  # FileNotFoundError, or a ValueError for uneven depth naming the folders
@@ -743,8 +743,8 @@ def _split_folders(root:Path) -> dict|None:
     return {s: root / s for s in SPLITS if s in subs}
 
 # %% ../nbs/01_data.ipynb #cb426b9a
-def read_folder(root, # the folder tree, or a folder holding `train/`, `test/` (and `val/`) trees
-               ) -> dict: # `files`, label-path `rows`, `split` (None without split folders), `level_names` (None), `source`
+def read_folder(root, # the folder tree, or a folder holding train/, test/ (and val/) trees
+               ) -> dict: # files, label-path rows, split (None without split folders), level_names (None), source
     "The samples of a folder tree: image files, the label path (folder names) of each, and their split."
     root = Path(root).expanduser()
     if not root.is_dir():
@@ -769,7 +769,7 @@ def read_csv(file, # the CSV file: a header line, then one row per sample
              path_column:str='path', # the column of the image files (relative to the CSV file's folder)
              split_column:str='split', # the optional column of the splits ('train', 'val', 'test')
              extensions=IMG_EXTENSIONS, # file endings counted as images
-            ) -> dict: # `files`, label-path `rows`, `split` (or None), `level_names` (the level columns), `source`
+            ) -> dict: # files, label-path rows, split (or None), level_names (the level columns), source
     "The samples of a CSV file: every column but the path and the split is a level, coarse first."
     import csv
     f = Path(file).expanduser()
@@ -814,8 +814,8 @@ def read_csv(file, # the CSV file: a header line, then one row per sample
     return dict(files=files, rows=rows, split=split, level_names=levels, source=src)
 
 # %% ../nbs/01_data.ipynb #41575c18
-def read_arrays(file, # an .npz file (np.savez) with `x` [N, C, H, W] or [N, F], `y` [N, L]; optional `level_names`, `split`
-               ) -> dict: # `x` (a tensor), label-path `rows`, `split` (or None), `level_names` (or None), `source`
+def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y [N, L]; optional level_names, split
+               ) -> dict: # x (a tensor), label-path rows, split (or None), level_names (or None), source
     "The samples of an `.npz` file: images or feature vectors, their label paths and splits, checked."
     import zipfile
     f = Path(file).expanduser()
@@ -868,7 +868,7 @@ def read_arrays(file, # an .npz file (np.savez) with `x` [N, C, H, W] or [N, F],
 # %% ../nbs/01_data.ipynb #9e4474c6
 def read_source(dataset:str, # one of OWN_SOURCES
                 data_root, # the folder tree, CSV file or .npz file
-               ) -> dict: # see `read_folder`, `read_csv`, `read_arrays`
+               ) -> dict: # see read_folder, read_csv, read_arrays
     "Read an own data source."
     if dataset not in OWN_SOURCES: raise ValueError(f"read_source: `dataset` must be one of {OWN_SOURCES}, got {dataset!r}.")
     return dict(folder=read_folder, csv=read_csv, arrays=read_arrays)[dataset](data_root)
@@ -887,7 +887,7 @@ _IMAGE_CACHE = {}  # one entry per kind ('scan', 'load'): a command line checks 
 # %% ../nbs/01_data.ipynb #2920d332
 def scan_images(files:list, # image files
                 source:str='Images', # where they come from, for the message
-               ) -> tuple: # `(sizes [(w, h)], modes)` from the headers
+               ) -> tuple: # (sizes [(w, h)], modes) from the headers
     "Sizes and colour modes of the images; a ValueError listing the files that cannot be opened as images."
     key = ('scan', _stamp(files))
     if key in _IMAGE_CACHE: return _IMAGE_CACHE[key]
@@ -915,7 +915,7 @@ def load_images(files:list, # image files
                 size:int, # side of the square images returned
                 channels:int, # 1 (gray) or 3 (RGB)
                 source:str='Images', # where they come from, for the message
-               ) -> torch.Tensor: # uint8 `[N, channels, size, size]`
+               ) -> torch.Tensor: # uint8 [N, channels, size, size]
     "Decode the images: converted to gray or RGB, the shorter side resized to `size`, the centre cropped."
     if channels not in (1, 3): raise ValueError(f"{source}: in_channels must be 1 (gray) or 3 (RGB) for image files, got {channels}.")
     key = ('load', _stamp(files), int(size), int(channels))
@@ -935,8 +935,8 @@ def load_images(files:list, # image files
 # %% ../nbs/01_data.ipynb #cdb2d6a2
 def data_defaults(dataset:str, # one of OWN_SOURCES
                   data_root, # the folder tree, CSV file or .npz file
-                  max_size:int=64, # largest `img_size` read from the data
-                 ) -> dict: # TrainConfig fields: `img_size`, `in_channels` (images) or `encoder='mlp'`, `in_channels`=F (features)
+                  max_size:int=64, # largest img_size read from the data
+                 ) -> dict: # TrainConfig fields: img_size, in_channels (images) or encoder='mlp', in_channels=F (features)
     "The settings an own data source implies: the image size and channels, or the MLP encoder for feature vectors."
     src = read_source(dataset, data_root)
     if 'x' in src:
@@ -951,8 +951,8 @@ def data_defaults(dataset:str, # one of OWN_SOURCES
 class InMemoryDataset(torch.utils.data.Dataset):
     "Samples in memory, uint8 images `[N, C, H, W]` or feature vectors `[N, F]`, with label paths and their hierarchy."
     def __init__(self,
-                 data:torch.Tensor, # uint8 images `[N, C, H, W]` or float features `[N, F]`
-                 targets:torch.Tensor, # label paths `[N, L]`
+                 data:torch.Tensor, # uint8 images [N, C, H, W] or float features [N, F]
+                 targets:torch.Tensor, # label paths [N, L]
                  hierarchy:Hierarchy, # the tree of the label paths
                  transform:callable|None=None, # images: applied to a PIL image; features: to the vector
                  samples:list|None=None, # the file of each sample (images read from files), for reference
@@ -971,11 +971,11 @@ class FileImages(torch.utils.data.Dataset):
     "Images read from their files at every access (gray or RGB, resized and centre-cropped as `load_images`), with label paths."
     def __init__(self,
                  samples:list, # the image files
-                 targets:torch.Tensor, # label paths `[N, L]`
+                 targets:torch.Tensor, # label paths [N, L]
                  hierarchy:Hierarchy, # the tree of the label paths
                  size:int, # side of the square images
                  channels:int, # 1 (gray) or 3 (RGB)
-                 transform:callable|None=None, # applied to the PIL image; None: float tensor `[C, size, size]` in [0, 1]
+                 transform:callable|None=None, # applied to the PIL image; None: float tensor [C, size, size] in [0, 1]
                 ):
         self.samples, self.targets, self.hierarchy, self.size, self.channels, self.transform = samples, targets, hierarchy, size, channels, transform
     def __len__(self): return len(self.samples)
@@ -1013,10 +1013,10 @@ def _stratified_subset(ds, n:int, seed:int):
     return SplitDataset(ds, val_split(ds.targets, n / len(ds), seed)[1])
 
 # %% ../nbs/01_data.ipynb #9851c1f4
-def own_datasets(cfg, # a TrainConfig (or any object with its fields) with `dataset` in OWN_SOURCES
+def own_datasets(cfg, # a TrainConfig (or any object with its fields) whose dataset is one of OWN_SOURCES
                  transform:callable|None=None, # the training set's augmentation (images: a PIL transform); None: plain
-                 max_in_memory:int|None=None, # image files beyond this many bytes (uint8) are read at every step (`FileImages`); None: MAX_IN_MEMORY
-                ) -> tuple: # `(train, val, test)`; val is None unless the data has a 'val' split
+                 max_in_memory:int|None=None, # image files beyond this many bytes (uint8) are read at every step (FileImages); None: MAX_IN_MEMORY
+                ) -> tuple: # (train, val, test); val is None unless the data has a 'val' split
     "The train, validation and test sets of an own data source, with their `.hierarchy`."
     src = read_source(cfg.dataset, cfg.data_root)
     h, targets = _own_hierarchy(src, getattr(cfg, 'shared_labels', False))
