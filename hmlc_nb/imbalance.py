@@ -51,7 +51,7 @@ def long_tail_indices(paths:torch.Tensor, # label paths [N, L] of the (balanced)
                       ratio:float, # imbalance ratio R >= 1 (1: every leaf keeps n_max samples)
                       seed:int=0, # seed of the class order and of the samples kept
                       order:str='leaf', # 'leaf': leaves in a seeded order; 'group': top-level groups in a seeded order, their leaves together
-                      n_max:int|None=None, # samples of the most frequent leaf; None: the smallest leaf count of `paths`
+                      n_max:int|None=None, # samples of the most frequent leaf; None: the smallest leaf count of paths
                      ) -> tuple: # (sorted indices kept [n], leaves [C, L] in long-tail order, counts per leaf in that order)
     "The samples of a long-tailed training split: leaf rank `i` keeps `int(n_max * R**(-i/(C-1)))` of its samples."
     _check_order(order)
@@ -127,10 +127,10 @@ def relabel_paths(hierarchy:Hierarchy, # the full hierarchy
 class ImbalancedSplit(torch.utils.data.Dataset):
     "The samples `indices` of `ds` with the label paths `targets` and the hierarchy `hierarchy` (a relabelled subset)."
     def __init__(self,
-                 ds, # a dataset returning (x, path), with `.targets` [N, L] (and `.data` for the fast path)
+                 ds, # a dataset returning (x, path), with .targets [N, L] (and .data for the fast path)
                  indices, # the samples kept, in this order
-                 targets:torch.Tensor, # their label paths [n, L] in `hierarchy`
-                 hierarchy:Hierarchy, # the hierarchy of `targets`
+                 targets:torch.Tensor, # their label paths [n, L] in hierarchy
+                 hierarchy:Hierarchy, # the hierarchy of targets
                 ):
         from hmlc_nb.data import is_tensor_dataset
         self.dataset, self.indices, self.hierarchy = ds, torch.as_tensor(indices, dtype=torch.long), hierarchy
@@ -152,14 +152,14 @@ def split_counts(paths:torch.Tensor, # label paths [N, L] of a training split
     return out
 
 # %% ../nbs/01b_imbalance.ipynb #6d09e277
-def apply_imbalance(train, # training split (balanced), with `.targets` and `.hierarchy`
+def apply_imbalance(train, # training split (balanced), with .targets and .hierarchy
                     val, # validation split or None
                     test, # test split
                     imbalance:float=1.0, # ratio R of the long-tailed training split (1: none)
                     order:str='leaf', # long-tail order: 'leaf' or 'group' (see long_tail_indices)
                     coarse_sizes:str='', # leaves kept per top-level group, comma-separated ('' = all)
                     seed:int=0, # seed of both draws (data_seed)
-                   ) -> tuple: # (train, val, test); train carries `.split_info` when anything changed
+                   ) -> tuple: # (train, val, test); train carries .split_info when anything changed
     "Uneven coarse groups on every split, then a long-tailed training split; validation and test stay balanced per leaf."
     from hmlc_nb.data import _targets_of
     sizes = parse_sizes(coarse_sizes)
@@ -295,8 +295,8 @@ class BCLMethod(nn.Module):
 # %% ../nbs/01b_imbalance.ipynb #d9a856d4
 def counts_figure(infos:dict, # panel title -> split_info (ImbalancedSplit.split_info / results.json 'split')
                   path_png:str|Path|None=None, # where to save the PNG (None: do not save)
-                  many:float=100, # many-shot threshold of shot_metrics (at `reference`)
-                  few:float=20, # few-shot threshold of shot_metrics (at `reference`)
+                  many:float=100, # many-shot threshold of shot_metrics (at reference)
+                  few:float=20, # few-shot threshold of shot_metrics (at reference)
                   reference:float=500, # the largest class size the thresholds were set for
                  ): # the matplotlib Figure
     "Training samples per leaf (long-tail order, log scale) and per coarse group, one row per split."
