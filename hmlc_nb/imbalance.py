@@ -249,27 +249,10 @@ def bcl_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections
 
 # %% ../nbs/01b_imbalance.ipynb #c4bf2390
 class _ClassAveragedLevels:
-    "Mixin for a G-/A-HMLC loss class: its per-level and full-path SupCon terms with BCL's class-averaged denominator."
-    def forward(self,
-                z:torch.Tensor, # raw projections [B, V, D]
-                labels:torch.Tensor, # label paths [B, L], coarse first
-               ) -> torch.Tensor: # scalar loss
-        "The masked loss with `bcl_loss` in place of SupCon in each level's term and in the path term (same masks, same stats)."
-        from hmlc_nb.masking import _check_z_labels, _as_float, _norm_floor, _masked_normalize
-        labels = _check_z_labels(z, labels, self.n_levels)
-        zf, pos = _as_float(z), self.positives_now()
-        masked, extra = self._masking(z, zf, labels, pos)
-        T, bT, L = self.temperature, self.base_temperature, self.n_levels
-        ref, groups = _norm_floor(zf), prefix_ids(labels, pos)
-        losses = torch.stack([bcl_loss(_masked_normalize(masked(h), ref), groups[:, h], T, bT) for h in range(L)])
-        loss, lp = (self.level_weights.to(losses) * losses).sum(), losses.new_zeros(())
-        if self.path_weight > 0:
-            gp = groups[:, -1] if pos == 'prefix' else prefix_ids(labels)[:, -1]
-            lp = bcl_loss(_masked_normalize(zf, ref), gp, T, bT)
-            loss = loss + self.path_weight * lp
-        if extra is not None: loss = loss + extra
-        self.last_stats = self._stats(loss.detach(), lp.detach(), losses.detach())
-        return loss
+    "Mixin for a G-/A-HMLC loss class: BCL's class-averaged denominator in place of SupCon in its per-level and path terms."
+    def _term(self, f, groups):
+        "`bcl_loss` where the masked loss computes SupCon (same masks, same weights, same stats)."
+        return bcl_loss(f, groups, self.temperature, self.base_temperature)
 
 # %% ../nbs/01b_imbalance.ipynb #1ca02623
 _BALANCED = {}

@@ -488,16 +488,14 @@ def _check_levels(n_levels, level_weights, positives, path_weight, cls):
 def _levels_and_path(crit, zf, labels, pos, masked):
     """The masked losses' common part: `(loss, path loss, level losses)` of a G-/A-HMLC module `crit`.
     `masked(h)` gives level `h`'s masked features `[B, V, D']` (normalized here, norms floored by the row norms)."""
-    T, bT, L = crit.temperature, crit.base_temperature, crit.n_levels
     ref = _norm_floor(zf)                                             # floor of the masked norms
     groups = prefix_ids(labels, pos)                                  # [B, L] dense ids: positives = same id
-    losses = torch.stack([_level_supcon(_masked_normalize(masked(h), ref), groups[:, h], crit.balance, T, bT)
-                          for h in range(L)])
+    losses = torch.stack([crit._term(_masked_normalize(masked(h), ref), groups[:, h]) for h in range(crit.n_levels)])
     loss = (crit.level_weights.to(losses) * losses).sum()
     lp = losses.new_zeros(())
     if crit.path_weight > 0:
         gp = groups[:, -1] if pos == 'prefix' else prefix_ids(labels)[:, -1]
-        lp = _level_supcon(_masked_normalize(zf, ref), gp, crit.balance, T, bT)   # == F.normalize but for zero rows
+        lp = crit._term(_masked_normalize(zf, ref), gp)               # == F.normalize but for zero rows
         loss = loss + crit.path_weight * lp
     return loss, lp, losses
 
@@ -540,6 +538,10 @@ def _level_supcon(f, groups, balance, T, bT):
 class _MaskedLoss(_PositivesCurriculum, nn.Module):
     """What G-HMLC and A-HMLC share: the forward pass. A subclass gives `_masking` (this step's masks: a function
     level -> masked features, and an extra loss term or None) and `_stats` (the `last_stats` of the step)."""
+    def _term(self, f, groups):
+        "The contrastive term of one level (or of the path) on normalized features `f`, positives = equal `groups`."
+        return _level_supcon(f, groups, self.balance, self.temperature, self.base_temperature)
+
     def forward(self,
                 z:torch.Tensor, # raw projections [B, V, D] (normalized here, after masking)
                 labels:torch.Tensor, # label paths [B, L], coarse first
