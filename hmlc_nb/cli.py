@@ -98,8 +98,8 @@ def fit_to_data(cfg:TrainConfig, # settings whose dataset is one of OWN_SOURCES
                 given=(), # fields set by the user (options, a config file): kept as they are
                ) -> TrainConfig:
     "Your own data: the fields read from the data (`data_defaults`) and all samples (`n_train=n_test=0`) where not given; then every sample is read and checked once."
-    # all samples (the preset's sizes are the digits'), and equal level weights (the preset's name the digits' levels)
-    implied = dict(data_defaults(cfg.dataset, cfg.data_root), n_train=0, n_test=0, level_weights=None)
+    implied = dict(data_defaults(cfg.dataset, cfg.data_root), n_train=0, n_test=0)  # all samples: the preset's sizes are the digits'
+    # (the preset's level weights, which name the digits' levels, are dropped by get_config when the dataset changes)
     found = {k: v for k, v in implied.items() if k not in given and getattr(cfg, k) != v}
     if found: cfg = cfg.replace(**found)
     train = make_datasets(cfg)[0]  # a bad file fails now, before anything is written; the images stay cached for the training
