@@ -158,12 +158,16 @@ def measure_masks(criterion, # the trained loss (Trainer.criterion); methods wit
     masks = ev.masks_for(criterion, ztr, ptr, seed=seed)
     out = dict(masks=dict(source='learned' if own else 'fitted', D=int(ztr.shape[1]),
                           dims={n: int(m.sum()) for n, m in zip(level_names, masks)}))
+    a0 = next((m.first_assignment() for m in criterion.modules() if isinstance(m, (GHMLCLoss, AHMLCLoss))), None) if own else None
+    if a0 is not None and a0.shape[0] == masks.shape[1]:       # share of dimensions still in their level of the first step
+        out['masks']['first_step_agreement'] = float((masks.float().argmax(0).cpu() == a0.cpu()).float().mean())
     out['selectivity'] = {split: _per_level(ev.selectivity(ztr, ptr, z, p, masks, epochs=epochs, seed=seed), level_names)
                           for split, (_, z, p) in scored.items()}
     traj = None
     if history:
         try: traj = ev.mask_trajectory(history)
         except ValueError: traj = None                                   # the method logs no masks
+    if traj and 'first_step_agreement' in out['masks']: traj['first_step_agreement'] = out['masks']['first_step_agreement']
     out['mask_trajectory'] = traj
     out['mask_health'] = ev.mask_health(traj, int(ztr.shape[1])) if traj else None
     return out

@@ -13,13 +13,14 @@ import torch.nn.functional as F
 from .hierarchy import Hierarchy
 from .models import ENCODERS
 from .losses import supcon_loss, hmlc_loss, with_instance_ids, cpcc_loss
-from .masking import GHMLCLoss, AHMLCLoss
+from .masking import GHMLCLoss, AHMLCLoss, MASK_MODES
 from .levels import DPGHMLCLoss, LossOnZ
 from .imbalance import BCLMethod, balanced_masked_loss, parse_sizes, long_tail_counts
 
 # %% auto #0
-__all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'PRESETS', 'MAX_SEED', 'TrainConfig', 'MethodSpec',
-           'register_method', 'level_weights_for', 'ConfigError', 'parse_levels', 'check_config', 'get_config']
+__all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'MASKED_METHODS', 'PRESETS', 'MAX_SEED', 'TrainConfig',
+           'MethodSpec', 'register_method', 'level_weights_for', 'ConfigError', 'parse_levels', 'check_config',
+           'get_config']
 
 # %% ../nbs/05_config.ipynb #a444eda5
 DATASETS = ('digits', 'mnist', 'cifar100', 'modelnet40', 'folder', 'csv', 'arrays')  # the last three: your own data (hmlc_nb.data.OWN_SOURCES)
@@ -63,7 +64,10 @@ class TrainConfig:
     level_weights:str|None=None # G-HMLC weight of each level's loss: 'category=3' (by level name, the others 1) or '3,1' (one per level, in training order); None: 1 each
     prefix_until:float=0.0 # G-/A-HMLC curriculum: 'prefix' positives for this share of training, then positives
     mask_positives:str|None=None # G-HMLC: groups the relevance scores (masks) read: None (the loss's positives), 'label', 'prefix'
-    mask_mode:str='relevance' # G-HMLC masks: 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax' or 'sample'
+    mask_mode:str='relevance' # G-HMLC masks: 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax', 'sample' or 'random' (a fixed random partition: the control)
+    mask_shares:str|None=None # G-HMLC mask_mode 'random' (and method ghmlc_random): share of the dimensions per level, '0.25,0.75' (None: equal); drawn from `seed`
+    mask_warmup:float=0.0 # G-HMLC: share of training in which every level reads the whole embedding before the masks are identified, in [0, 1)
+    mask_freeze:bool=False # G-HMLC: keep the first masks identified (after the warm-up) to the end
     relevance:str='eta2' # G-HMLC relevance scores: 'eta2' (share of variance) or 'increment' (gain over the coarser level)
     ema:float|None=None # G-HMLC: relevance smoothed over steps, R_t = ema * R_(t-1) + (1 - ema) * r_t, in [0, 1) (0: this batch only; None: the loss's default)
     hysteresis:float|None=None # G-HMLC: a dimension changes level only if its score there beats its current one by this share (>= 0) (None: the loss's default)
@@ -74,6 +78,7 @@ class TrainConfig:
     mask_temperature:float=1.0 # A-HMLC: softmax temperature across levels (< 1: sharper masks)
     mask_temperature_end:float|None=0.1 # A-HMLC: anneal the mask temperature geometrically to this by the end (None: constant at mask_temperature)
     entropy_weight:float=0.1 # A-HMLC: weight of the masks' mean normalized entropy (> 0 pushes each dimension to one level)
+    heads:str='learned' # A-HMLC attention heads: 'learned' or 'frozen' at their random initialisation (method ahmlc_random)
     layer_penalty:str|None=None # HMC/HCE/HMCE layer penalty: 'pow2' (2**x) or 'exp' (default: the loss's)
     cpcc_weight:float=1.0 # cpcc method: weight of the CPCC regularizer
     cpcc_metric:str='l2' # cpcc method: distance between class means, 'l2' or 'cosine'
@@ -211,28 +216,38 @@ def _given(**kw) -> dict:
     "The keyword arguments that are not None (the callee's defaults apply to the others)."
     return {k: v for k, v in kw.items() if v is not None}
 
+# %% ../nbs/05_config.ipynb #3979e8f8
+def _shares(spec:str|None) -> list|None:
+    "The `mask_shares` setting '0.25,0.75' as floats (None: equal shares); the loss checks their number and sum."
+    if spec is None or not str(spec).strip(): return None
+    try: return [float(s) for s in str(spec).split(',')]
+    except ValueError: _fail('mask_shares', spec, "must be comma-separated numbers, one share per level, e.g. '0.25,0.75'")
+
 # %% ../nbs/05_config.ipynb #19403a31
 def _build_ghmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
                  mask_positives, level_weights=None, mask_mode='relevance', relevance='eta2', ema=None, hysteresis=None,
-                 min_share=None, sample_match='relevance', gmm_iters=10, min_dims=4, balance='none', cls=GHMLCLoss):
-    "G-HMLC (or a subclass `cls` with its signature) on the raw projections; the mask options go to the loss by name."
+                 min_share=None, sample_match='relevance', gmm_iters=10, min_dims=4, balance='none', cls=GHMLCLoss,
+                 mask_shares=None, mask_warmup=0.0, mask_freeze=False, seed=0):
+    """G-HMLC (or a subclass `cls` with its signature) on the raw projections; the mask options go to the loss by name.
+    A random partition is drawn from the run's `seed`; the mixture's first initialisation keeps seed 0."""
     if balance == 'average': cls = balanced_masked_loss(cls)
     return LossOnZ(cls(hierarchy.n_levels, temperature=temperature, base_temperature=base_temperature or temperature,
                        balance=balance == 'anchor', prefix_until=prefix_until, mask_mode=mask_mode, relevance=relevance,
-                       sample_match=sample_match, gmm_iters=gmm_iters, min_dims=min_dims,
+                       sample_match=sample_match, gmm_iters=gmm_iters, min_dims=min_dims, warmup=mask_warmup, freeze=mask_freeze,
+                       shares=_shares(mask_shares), seed=seed if mask_mode == 'random' else 0,
                        **_given(positives=positives, path_weight=path_weight, mask_positives=mask_positives, ema=ema,
                               level_weights=level_weights_for(level_weights, hierarchy.level_names),
                               hysteresis=hysteresis, min_share=min_share)))
 
 # %% ../nbs/05_config.ipynb #27c6a4d5
 def _build_ahmlc(hierarchy, feat_dim, proj_dim, *, temperature, base_temperature, positives, path_weight, prefix_until,
-                 mask_temperature=1.0, mask_temperature_end=0.1, entropy_weight=0.1, balance='none'):
+                 mask_temperature=1.0, mask_temperature_end=0.1, entropy_weight=0.1, balance='none', heads='learned'):
     "A-HMLC on the raw projections (one attention head per level, of size `proj_dim`)."
     cls = balanced_masked_loss(AHMLCLoss) if balance == 'average' else AHMLCLoss
     return LossOnZ(cls(proj_dim, hierarchy.n_levels, temperature=temperature, balance=balance == 'anchor',
                              base_temperature=base_temperature or temperature, prefix_until=prefix_until,
                              mask_temperature=mask_temperature, mask_temperature_end=mask_temperature_end,
-                             entropy_weight=entropy_weight, **_given(positives=positives, path_weight=path_weight)))
+                             entropy_weight=entropy_weight, heads=heads, **_given(positives=positives, path_weight=path_weight)))
 
 # %% ../nbs/05_config.ipynb #1b0558b7
 _T = ('temperature', 'base_temperature')
@@ -245,10 +260,15 @@ for _lt in ('hmc', 'hce', 'hmce'):
     register_method(_lt, lambda h, f, p, *, temperature, base_temperature, layer_penalty, _lt=_lt:
                     _HMLCMethod(_lt, temperature, base_temperature, layer_penalty), _T + ('layer_penalty',),
                     f"{_lt.upper()} (Zhang et al. 2022) with an instance-id column")
-_GMASK = ('level_weights', 'mask_positives', 'mask_mode', 'relevance', 'ema', 'hysteresis', 'min_share', 'sample_match', 'gmm_iters', 'min_dims')
-_AMASK = ('mask_temperature', 'mask_temperature_end', 'entropy_weight')
+_GMASK = ('level_weights', 'mask_positives', 'mask_mode', 'relevance', 'ema', 'hysteresis', 'min_share', 'sample_match', 'gmm_iters',
+          'min_dims', 'mask_shares', 'mask_warmup', 'mask_freeze', 'seed')
+_AMASK = ('mask_temperature', 'mask_temperature_end', 'entropy_weight', 'heads')
 register_method('ghmlc', _build_ghmlc, _MASKED + _GMASK, "G-HMLC: hard GMM masks per level")
 register_method('ahmlc', _build_ahmlc, _MASKED + _AMASK, "A-HMLC: soft attention masks per level")
+register_method('ghmlc_random', lambda h, f, p, **kw: _build_ghmlc(h, f, p, mask_mode='random', **kw),
+                _MASKED + tuple(o for o in _GMASK if o != 'mask_mode'), "the control of G-HMLC: a fixed random partition of the dimensions, no mixture")
+register_method('ahmlc_random', lambda h, f, p, **kw: _build_ahmlc(h, f, p, heads='frozen', **kw),
+                _MASKED + tuple(o for o in _AMASK if o != 'heads'), "the control of A-HMLC: attention heads frozen at their random initialisation")
 register_method('dpghmlc', lambda h, f, p, **kw: _build_ghmlc(h, f, p, cls=DPGHMLCLoss, **kw), _MASKED + _GMASK,
                 "G-HMLC with Dirichlet-process feature groups")
 register_method('cpcc', lambda h, f, p, *, temperature, base_temperature, cpcc_weight, cpcc_metric:
@@ -258,6 +278,7 @@ register_method('bcl', lambda h, f, p, *, temperature, base_temperature: BCLMeth
                 _T, "SupCon with BCL's class-averaged denominator (Zhu et al. 2022), leaves as classes")
 register_method('ce', lambda h, f, p: _CEMethod(h, f), (), "cross-entropy on the finest node (encoder features)")
 METHODS = tuple(METHOD_REGISTRY)
+MASKED_METHODS = ('ghmlc', 'ahmlc', 'dpghmlc', 'ghmlc_random', 'ahmlc_random')  # the methods with per-level masks
 
 # %% ../nbs/05_config.ipynb #8388050b
 PRESETS = {
@@ -320,12 +341,12 @@ def parse_levels(levels:str, # comma-separated level names or indices, e.g. 'cla
 # %% ../nbs/05_config.ipynb #449d772f
 def _check_masking(cfg):
     "The G-HMLC / A-HMLC mask fields and `levels` (see `check_config`)."
-    for k, allowed in dict(mask_mode=('relevance', 'values', 'normalized', 'argmax', 'sample'), relevance=('eta2', 'increment'),
-                           sample_match=('relevance', 'mean')).items():
+    for k, allowed in dict(mask_mode=MASK_MODES, relevance=('eta2', 'increment'), sample_match=('relevance', 'mean'),
+                           heads=('learned', 'frozen')).items():
         v = getattr(cfg, k)
         if v not in allowed: _fail(k, v, f"must be one of {', '.join(allowed)}")
     n = len(parse_levels(cfg.levels))
-    if n == 1 and cfg.method in ('ghmlc', 'ahmlc', 'dpghmlc'):
+    if n == 1 and cfg.method in MASKED_METHODS:
         _fail('levels', cfg.levels, f"selects one level; {cfg.method} needs at least 2 (or '' for all)")
     top = 1 / n if n else 1 / 2
     if cfg.ema is not None and not _finite(cfg.ema, 0, 1, hi_open=True): _fail('ema', cfg.ema, "must be a number in [0, 1) (0: no smoothing)")
@@ -339,6 +360,14 @@ def _check_masking(cfg):
     if not _finite(cfg.mask_temperature, 0, strict=True): _fail('mask_temperature', cfg.mask_temperature, "must be a finite number > 0")
     if cfg.mask_temperature_end is not None and not _finite(cfg.mask_temperature_end, 0, strict=True):
         _fail('mask_temperature_end', cfg.mask_temperature_end, "must be None (constant) or a finite number > 0")
+    if not _finite(cfg.mask_warmup, 0, 1, hi_open=True): _fail('mask_warmup', cfg.mask_warmup, "must be a share of training in [0, 1)")
+    if not isinstance(cfg.mask_freeze, (bool, np.bool_)): _fail('mask_freeze', cfg.mask_freeze, "must be True or False")
+    sh = _shares(cfg.mask_shares)
+    if sh is not None:
+        if cfg.method == 'ghmlc' and cfg.mask_mode != 'random':
+            _fail('mask_shares', cfg.mask_shares, "applies to mask_mode 'random' (or method ghmlc_random) only")
+        if not all(math.isfinite(s) and s > 0 for s in sh) or abs(sum(sh) - 1) > 1e-6 or (n and len(sh) != n):
+            _fail('mask_shares', cfg.mask_shares, "must give one share > 0 per level, summing to 1")
     if not _finite(cfg.entropy_weight, 0): _fail('entropy_weight', cfg.entropy_weight, "must be a finite number >= 0 (0: off)")
     if cfg.method == 'dpghmlc':
         if cfg.mask_mode != 'relevance': _fail('mask_mode', cfg.mask_mode, "must be 'relevance' for dpghmlc (the DP clusters relevance points)")
@@ -350,7 +379,7 @@ def _check_imbalance(cfg):
     "The imbalance fields (see `hmlc_nb.imbalance`): the ratio, the long-tail order, the group sizes and `balance`."
     if cfg.imbalance_order not in ('leaf', 'group'): _fail('imbalance_order', cfg.imbalance_order, "must be one of leaf, group")
     if cfg.balance not in ('none', 'anchor', 'average'): _fail('balance', cfg.balance, "must be one of none, anchor, average")
-    if cfg.balance != 'none' and cfg.method not in ('ghmlc', 'ahmlc', 'dpghmlc'):
+    if cfg.balance != 'none' and cfg.method not in MASKED_METHODS:
         _fail('balance', cfg.balance, f"applies to ghmlc, ahmlc and dpghmlc, not {cfg.method!r} (for a class-balanced baseline use method 'bcl')")
     try: long_tail_counts(1, 1, cfg.imbalance); parse_sizes(cfg.coarse_sizes)
     except ValueError as e: raise ConfigError(f"TrainConfig: {e}") from None

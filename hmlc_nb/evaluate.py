@@ -641,7 +641,8 @@ def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> mask_trajecto
                  D:int|None=None, # projection dimension: draws the D/8 line of mask_health
                  level_names:list|None=None, # legend names of the levels (default level 0, ...)
                 ): # the matplotlib Figure
-    "Dimensions per level against epoch, one line per level, one panel per run (G-HMLC: hard masks, A-HMLC: argmax)."
+    """Dimensions per level against epoch, one line per level, one panel per run (G-HMLC: hard masks, A-HMLC: argmax);
+    the title gives the share of dimensions still in their first step's level (`first_step_agreement`) when recorded."""
     if not isinstance(trajs, dict) or not trajs: raise ValueError("`trajs` must be a non-empty dict: title -> mask_trajectory(...).")
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(trajs), figsize=(3.2 * len(trajs), 2.8), squeeze=False, sharey=True)
@@ -650,7 +651,8 @@ def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> mask_trajecto
         for h in range(dims.shape[1]):
             ax.plot(t['epoch'], dims[:, h], marker='.', label=level_names[h] if level_names else f'level {h}')
         if D is not None: ax.axhline(D / 8, color='grey', ls=':', lw=1)
-        ax.set_title(f"{title} ({'hard' if t['method'] == 'ghmlc' else 'argmax'})", fontsize=9); ax.set_xlabel('epoch')
+        agree = f", agreement {t['first_step_agreement']:.2f}" if t.get('first_step_agreement') is not None else ''
+        ax.set_title(f"{title} ({'hard' if t['method'] == 'ghmlc' else 'argmax'}{agree})", fontsize=9); ax.set_xlabel('epoch')
     axes[0, 0].set_ylabel('dimensions'); axes[0, -1].legend(fontsize=8)
     fig.tight_layout()
     _save_png(fig, path_png)

@@ -14,7 +14,8 @@ from fastcore.basics import patch
 from .hierarchy import prefix_ids
 
 # %% auto #0
-__all__ = ['TorchGMM', 'level_relevance', 'level_increments', 'level_masks', 'sample_masks', 'GHMLCLoss', 'AHMLCLoss']
+__all__ = ['MASK_MODES', 'TorchGMM', 'level_relevance', 'level_increments', 'level_masks', 'sample_masks', 'GHMLCLoss',
+           'AHMLCLoss']
 
 # %% ../nbs/03_masking.ipynb #85c2f86f
 def _as_float(x):
@@ -473,6 +474,22 @@ def _inverse_frequency(groups):
     "Per-sample weight `1 / (size of the sample's group in the batch)` for dense group ids `[B]`."
     return 1.0 / torch.bincount(groups)[groups].float()
 
+# %% ../nbs/03_masking.ipynb #35aa5d5e
+MASK_MODES = ('relevance', 'values', 'normalized', 'argmax', 'sample', 'random')  # G-HMLC's mask readings (see GHMLCLoss)
+
+def _check_identification(n_levels, mask_mode, shares, warmup, freeze):
+    "The random-partition shares (as a list), and `warmup`, checked against `mask_mode` and `freeze`."
+    if shares is not None:
+        if mask_mode != 'random': raise ValueError(f"GHMLCLoss: shares apply to mask_mode='random' only, not {mask_mode!r}.")
+        shares = [float(s) for s in shares]
+        if len(shares) != n_levels or not all(math.isfinite(s) and s > 0 for s in shares) or abs(sum(shares) - 1) > 1e-6:
+            raise ValueError(f"GHMLCLoss: shares must be {n_levels} numbers > 0 summing to 1 (one per level), got {shares}.")
+    if not (isinstance(warmup, (int, float)) and 0 <= warmup < 1):
+        raise ValueError(f"GHMLCLoss: warmup must be a share of training in [0, 1), got {warmup!r}.")
+    if freeze and mask_mode == 'sample':
+        raise ValueError("GHMLCLoss: freeze=True keeps one partition of the dimensions; per-sample masks (mask_mode='sample') have none.")
+    return shares, float(warmup)
+
 # %% ../nbs/03_masking.ipynb #b2570267
 def _check_levels(n_levels, level_weights, positives, path_weight, cls):
     if int(n_levels) < 2:
@@ -578,15 +595,19 @@ class GHMLCLoss(_MaskedLoss):
                  hysteresis:float=0.1, # a dim changes level only if its normalized score there beats its current one by this share
                  min_share:float|None=None, # every level keeps at least ceil(min_share * D) dimensions (and min_dims); None: 1/(2 L)
                  sample_match:str='relevance', # mask_mode='sample': components to levels by 'relevance' or by 'mean' order
+                 shares:list|None=None, # mask_mode='random': share of the dimensions per level (summing to 1); None: equal shares
+                 warmup:float=0.0, # share of training in which every level reads the whole embedding before the masks are identified (needs set_progress)
+                 freeze:bool=False, # keep the first masks identified (after the warm-up) to the end instead of following the relevance
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'GHMLCLoss')
         if mask_positives not in (None, 'label', 'prefix'):
             raise ValueError(f"GHMLCLoss: mask_positives must be None, 'label' or 'prefix', got {mask_positives!r}.")
-        for name, v, opts in (('mask_mode', mask_mode, ('relevance', 'values', 'normalized', 'argmax', 'sample')), ('match', match, ('hungarian', 'argmax')),
+        for name, v, opts in (('mask_mode', mask_mode, MASK_MODES), ('match', match, ('hungarian', 'argmax')),
                               ('relevance', relevance, ('eta2', 'increment')), ('sample_match', sample_match, ('relevance', 'mean'))):
             _check_choice(name, v, opts, 'GHMLCLoss: ')
         if min_dims < 0: raise ValueError(f"GHMLCLoss: min_dims must be >= 0, got {min_dims}.")
+        shares, warmup = _check_identification(n_levels, mask_mode, shares, warmup, freeze)
         if not 0 <= ema < 1: raise ValueError(f"GHMLCLoss: ema must be in [0, 1), got {ema}.")
         if not hysteresis >= 0: raise ValueError(f"GHMLCLoss: hysteresis must be >= 0, got {hysteresis}.")
         if min_share is None: min_share = 1 / (2 * n_levels)
@@ -601,13 +622,17 @@ class GHMLCLoss(_MaskedLoss):
         self.gmm = (TorchGMM(self.n_levels, n_iter=self.gmm_iters, seed=seed, warm_start=True) if mask_mode != 'sample' else
                     TorchGMM(self.n_levels, n_iter=self.gmm_iters, init='spread'))   # per sample: a cold, deterministic start
         self.masks, self.last_stats, self.rel, self.assign = None, {}, None, None   # rel, assign: state for ema / hysteresis
+        self.seed, self.shares, self.warmup, self.freeze = seed, shares, warmup, bool(freeze)
+        self.assign0 = None                                         # the levels of the first training step (first_assignment)
 
     def extra_repr(self):
         return (f"n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
                 f"path_weight={self.path_weight}, balance={self.balance}, min_dims={self.min_dims}, "
                 f"mask_mode={self.mask_mode!r}, corrected={self.corrected}, match={self.match!r}, prefix_until={self.prefix_until}, "
                 f"mask_positives={self.mask_positives!r}, relevance={self.relevance!r}, ema={self.ema}, hysteresis={self.hysteresis}, "
-                f"min_share={self.min_share}" + (f", sample_match={self.sample_match!r}" if self.mask_mode == 'sample' else ''))
+                f"min_share={self.min_share}" + (f", sample_match={self.sample_match!r}" if self.mask_mode == 'sample' else '')
+                + (f", seed={self.seed}, shares={self.shares}" if self.mask_mode == 'random' else '')
+                + (f", warmup={self.warmup}" if self.warmup else '') + (", freeze=True" if self.freeze else ''))
 
 # %% ../nbs/03_masking.ipynb #e6016abf
 @patch
@@ -643,10 +668,18 @@ def _make_masks(self:GHMLCLoss, z, labels, pos):
     L, D = self.n_levels, z.shape[-1]
     floor = self._floor_dims(D)
     _check_min_dims(floor, L, D)
+    if self.mask_mode == 'random': return self._random_masks(z, L, D, floor)
+    if self.freeze and not self._warming() and self.assign is not None and self.assign.shape == (D,):
+        return F.one_hot(self.assign.to(z.device), L).T.bool()                                   # identified once, kept
     rel = _relevance(z, labels, self.relevance, self.mask_positives or pos, self.corrected)          # [D, L]
     if self.ema > 0:
         if self.rel is not None and self.rel.shape == rel.shape: rel = self.ema * self.rel.to(rel) + (1 - self.ema) * rel
         if self.training: self.rel = rel                                                             # eval: read, not update
+    if self._warming():                                      # every level reads the whole embedding; the relevance is
+        if self.training and self.assign0 is None:           # smoothed meanwhile, and the untrained network's levels kept
+            self.assign0 = _floor(_assign_levels(rel, z, 'argmax' if self.mask_mode == 'sample' else self.mask_mode,
+                                                 self.gmm, self.match), rel, L, floor)
+        return torch.ones(L, D, dtype=torch.bool, device=z.device)
     if self.mask_mode == 'sample': return sample_masks(z, rel, self.gmm, floor, self.sample_match)
     assign = _assign_levels(rel, z, self.mask_mode, self.gmm, self.match)
     if self.hysteresis > 0 and self.assign is not None and self.assign.shape == assign.shape:
@@ -654,7 +687,9 @@ def _make_masks(self:GHMLCLoss, z, labels, pos):
         better = s.gather(1, assign[:, None])[:, 0] > (1 + self.hysteresis) * s.gather(1, prev[:, None])[:, 0]
         assign = torch.where(better, assign, prev)                                                   # clear evidence only
     assign = _floor(assign, rel, L, floor)
-    if self.training: self.assign = assign
+    if self.training:
+        self.assign = assign
+        if self.assign0 is None: self.assign0 = assign
     return F.one_hot(assign, L).T.bool()
 
 @patch
@@ -668,7 +703,7 @@ def get_extra_state(self:GHMLCLoss):
     g, st = self.gmm, {}
     if g._params is not None and self.mask_mode != 'sample':
         st.update(gmm=[t.detach().cpu() for t in g._params], lower_bound=g.lower_bound_.detach().cpu().reshape(-1))
-    for k in ('masks', 'rel', 'assign'):
+    for k in ('masks', 'rel', 'assign', 'assign0'):
         if getattr(self, k) is not None: st[k] = getattr(self, k).cpu()
     return st
 
@@ -680,7 +715,41 @@ def set_extra_state(self:GHMLCLoss, state):
     if 'gmm' in state:
         self.gmm._params, self.gmm._batched = tuple(state['gmm']), False
         self.gmm.lower_bound_ = state['lower_bound'][0]
-    self.masks, self.rel, self.assign = state.get('masks'), state.get('rel'), state.get('assign')
+    self.masks, self.rel, self.assign, self.assign0 = (state.get(k) for k in ('masks', 'rel', 'assign', 'assign0'))
+
+# %% ../nbs/03_masking.ipynb #e11e20af
+@patch
+def _warming(self:GHMLCLoss) -> bool:
+    "Is the loss in its warm-up (every level reads the whole embedding)? Needs `set_progress` when `warmup > 0`."
+    if self.warmup <= 0: return False
+    if self.progress is None:
+        raise RuntimeError(f"GHMLCLoss: warmup={self.warmup} needs the share of training done; call "
+                           "`loss.set_progress(step / total_steps)` before each step (hmlc_nb's Trainer does).")
+    return self.progress < self.warmup
+
+# %% ../nbs/03_masking.ipynb #1238c2a2
+@patch
+def _random_masks(self:GHMLCLoss, z, L, D, floor):
+    "The fixed random partition `[L, D]` of mask_mode='random' (all dimensions during a warm-up), drawn from `seed`."
+    if self.assign is None or self.assign.shape != (D,):
+        shares = self.shares or [1 / L] * L
+        n = [math.floor(s * D) for s in shares]
+        for h in sorted(range(L), key=lambda h: -(shares[h] * D - n[h]))[:D - sum(n)]: n[h] += 1   # largest remainders
+        if min(n) < floor:
+            raise ValueError(f"GHMLCLoss: shares={shares} give a level {min(n)} of the D={D} dimensions, below the floor of "
+                             f"{floor} (min_dims={self.min_dims}, min_share={self.min_share}); lower min_share/min_dims or raise that share.")
+        perm = torch.randperm(D, generator=torch.Generator().manual_seed(0 if self.seed is None else int(self.seed)))
+        assign = torch.empty(D, dtype=torch.long)
+        assign[perm] = torch.repeat_interleave(torch.arange(L), torch.tensor(n))
+        self.assign = self.assign0 = assign.to(z.device)
+    if self._warming(): return torch.ones(L, D, dtype=torch.bool, device=z.device)
+    return F.one_hot(self.assign.to(z.device), L).T.bool()
+
+# %% ../nbs/03_masking.ipynb #bb30cdfb
+@patch
+def first_assignment(self:GHMLCLoss) -> torch.Tensor|None:
+    "The level of each dimension `[D]` at the first training step (the untrained network's reading); None before it."
+    return self.assign0
 
 # %% ../nbs/03_masking.ipynb #450e43d0
 class AHMLCLoss(_MaskedLoss):
@@ -700,6 +769,7 @@ class AHMLCLoss(_MaskedLoss):
                  prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs set_progress)
                  mask_temperature_end:float|None=0.1, # anneal the mask temperature geometrically to this by the end (needs set_progress; None: constant)
                  entropy_weight:float=0.1, # weight of the masks' mean normalized entropy over levels (> 0: one level per dimension)
+                 heads:str='learned', # 'learned', or 'frozen': the heads keep their random initialisation (the soft control)
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'AHMLCLoss')
@@ -708,6 +778,7 @@ class AHMLCLoss(_MaskedLoss):
         if mask_temperature_end is not None and not mask_temperature_end > 0:
             raise ValueError(f"AHMLCLoss: mask_temperature_end must be None or > 0, got {mask_temperature_end}.")
         if not entropy_weight >= 0: raise ValueError(f"AHMLCLoss: entropy_weight must be >= 0, got {entropy_weight}.")
+        _check_choice('heads', heads, ('learned', 'frozen'), 'AHMLCLoss: ')
         if hidden is not None and int(hidden) < 1: raise ValueError(f"AHMLCLoss: hidden must be None or >= 1, got {hidden}.")
         self.dim,self.n_levels,self.temperature,self.base_temperature = int(dim),int(n_levels),temperature,base_temperature
         self.positives,self.path_weight,self.mask_temperature,self.hidden,self.balance = \
@@ -720,7 +791,9 @@ class AHMLCLoss(_MaskedLoss):
         self.weights = nn.ParameterList([nn.Parameter(torch.empty(L, a, b)) for a, b in zip(sizes[:-1], sizes[1:])])
         self.biases = nn.ParameterList([nn.Parameter(torch.empty(L, b)) for b in sizes[1:]])
         self.reset_parameters()
-        self.masks, self.last_stats = None, {}
+        self.heads = heads
+        for p in self.parameters(): p.requires_grad_(heads == 'learned')   # frozen: no gradient, no optimizer update
+        self.masks, self.last_stats, self.assign0 = None, {}, None
 
     def reset_parameters(self):
         "nn.Linear's initialisation, per head: uniform in +-1/sqrt(fan_in)."
@@ -732,7 +805,8 @@ class AHMLCLoss(_MaskedLoss):
         return (f"dim={self.dim}, n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
                 f"path_weight={self.path_weight}, mask_temperature={self.mask_temperature}, hidden={self.hidden}, "
                 f"balance={self.balance}, detach_input={self.detach_input}, prefix_until={self.prefix_until}, "
-                f"mask_temperature_end={self.mask_temperature_end}, entropy_weight={self.entropy_weight}")
+                f"mask_temperature_end={self.mask_temperature_end}, entropy_weight={self.entropy_weight}"
+                + (f", heads={self.heads!r}" if self.heads != 'learned' else ''))
 
     def mask_temperature_now(self) -> float:
         "The mask temperature of the next step: `mask_temperature` annealed geometrically to `mask_temperature_end` over training (the start until `set_progress` is called)."
@@ -763,6 +837,7 @@ def _masking(self:AHMLCLoss, z, zf, labels, pos):
         raise ValueError(f"AHMLCLoss was built for dim={self.dim} but z has D={z.shape[-1]}; build it with dim={z.shape[-1]}.")
     A = self.attention(z)                                                         # [B, L, D]
     self.masks = A.detach()
+    if self.training and self.assign0 is None: self.assign0 = self.masks.mean(0).argmax(0)   # first_assignment
     with torch.set_grad_enabled(torch.is_grad_enabled() and self.entropy_weight > 0):
         Af = A.to(torch.promote_types(A.dtype, torch.float32))                # float16 -> float32, float64 kept
         ent = -(Af * Af.clamp_min(1e-12).log()).sum(1).mean()                     # mean entropy over levels, nats
@@ -780,3 +855,10 @@ def _stats(self:AHMLCLoss, loss, lp, losses) -> dict:
             **{f'loss_{h}': vals[3 + h] for h in range(L)},
             **{f'share_{h}': vals[3 + L + h] for h in range(L)},
             **{f'dims_{h}': int(vals[3 + 2 * L + h]) for h in range(L)}}
+
+# %% ../nbs/03_masking.ipynb #e2347d50
+@patch
+def first_assignment(self:AHMLCLoss) -> torch.Tensor|None:
+    """The level of each dimension `[D]` at the first training step: the argmax over levels of the mean attention
+    (None before it; not kept in a checkpoint, so a resumed run reports None)."""
+    return self.assign0
