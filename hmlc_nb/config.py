@@ -216,7 +216,7 @@ def _given(**kw) -> dict:
     "The keyword arguments that are not None (the callee's defaults apply to the others)."
     return {k: v for k, v in kw.items() if v is not None}
 
-# %% ../nbs/05_config.ipynb #3979e8f8
+# %% ../nbs/05_config.ipynb #555a3603
 def _shares(spec:str|None) -> list|None:
     "The `mask_shares` setting '0.25,0.75' as floats (None: equal shares); the loss checks their number and sum."
     if spec is None or not str(spec).strip(): return None

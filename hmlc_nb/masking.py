@@ -474,7 +474,7 @@ def _inverse_frequency(groups):
     "Per-sample weight `1 / (size of the sample's group in the batch)` for dense group ids `[B]`."
     return 1.0 / torch.bincount(groups)[groups].float()
 
-# %% ../nbs/03_masking.ipynb #35aa5d5e
+# %% ../nbs/03_masking.ipynb #053e2dfe
 MASK_MODES = ('relevance', 'values', 'normalized', 'argmax', 'sample', 'random')  # G-HMLC's mask readings (see GHMLCLoss)
 
 def _check_identification(n_levels, mask_mode, shares, warmup, freeze):
@@ -717,7 +717,7 @@ def set_extra_state(self:GHMLCLoss, state):
         self.gmm.lower_bound_ = state['lower_bound'][0]
     self.masks, self.rel, self.assign, self.assign0 = (state.get(k) for k in ('masks', 'rel', 'assign', 'assign0'))
 
-# %% ../nbs/03_masking.ipynb #e11e20af
+# %% ../nbs/03_masking.ipynb #cce1ad41
 @patch
 def _warming(self:GHMLCLoss) -> bool:
     "Is the loss in its warm-up (every level reads the whole embedding)? Needs `set_progress` when `warmup > 0`."
@@ -727,7 +727,7 @@ def _warming(self:GHMLCLoss) -> bool:
                            "`loss.set_progress(step / total_steps)` before each step (hmlc_nb's Trainer does).")
     return self.progress < self.warmup
 
-# %% ../nbs/03_masking.ipynb #1238c2a2
+# %% ../nbs/03_masking.ipynb #2006eb5f
 @patch
 def _random_masks(self:GHMLCLoss, z, L, D, floor):
     "The fixed random partition `[L, D]` of mask_mode='random' (all dimensions during a warm-up), drawn from `seed`."
@@ -745,7 +745,7 @@ def _random_masks(self:GHMLCLoss, z, L, D, floor):
     if self._warming(): return torch.ones(L, D, dtype=torch.bool, device=z.device)
     return F.one_hot(self.assign.to(z.device), L).T.bool()
 
-# %% ../nbs/03_masking.ipynb #bb30cdfb
+# %% ../nbs/03_masking.ipynb #e7a1153e
 @patch
 def first_assignment(self:GHMLCLoss) -> torch.Tensor|None:
     "The level of each dimension `[D]` at the first training step (the untrained network's reading); None before it."
@@ -856,7 +856,7 @@ def _stats(self:AHMLCLoss, loss, lp, losses) -> dict:
             **{f'share_{h}': vals[3 + L + h] for h in range(L)},
             **{f'dims_{h}': int(vals[3 + 2 * L + h]) for h in range(L)}}
 
-# %% ../nbs/03_masking.ipynb #e2347d50
+# %% ../nbs/03_masking.ipynb #43ceb961
 @patch
 def first_assignment(self:AHMLCLoss) -> torch.Tensor|None:
     """The level of each dimension `[D]` at the first training step: the argmax over levels of the mean attention
