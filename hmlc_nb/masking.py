@@ -495,20 +495,28 @@ from torch.autograd.function import once_differentiable
 class _FusedOffDiagLogSumExp(torch.autograd.Function):
     """Row log-sum-exp without the diagonal of `K` similarity matrices `f_k @ f_k.T / T` in one `[K, N, N]` tensor, from
     blocks `[K_b, N, D_b]` of features (`K` = the blocks' `K_b` together); `_OffDiagLogSumExp` of every matrix at once.
-    The rows must have norms <= 1 (`_masked_normalize` gives them): then every similarity lies in `[-1/T, 1/T]`."""
+    The rows must have norms <= 1 (`_masked_normalize` gives them): every similarity then lies in `[-1/T, 1/T]`."""
     @staticmethod
     def forward(ctx, temperature, *blocks):
-        N = blocks[0].shape[1]
+        T, N = temperature, blocks[0].shape[1]
+        ctx.bound = bound = T > 1 / 40                                       # e^{2/T} finite in float32: see backward
         p = blocks[0].new_empty(sum(b.shape[0] for b in blocks), N, N)
-        k = 0
+        shift, k = [], 0
         for b in blocks:                                                     # one product per block, into its rows of p
-            torch.bmm(b / temperature, b.transpose(1, 2), out=p[k:k + b.shape[0]]); k += b.shape[0]
+            sl = slice(k, k + b.shape[0]); k += b.shape[0]
+            if bound:   # shift by the Cauchy-Schwarz bound |f_a| max_c |f_c| / T >= the row max: no max to find
+                n = b.norm(dim=-1, keepdim=True)
+                shift.append(n * n.amax(1, keepdim=True) / T)
+            torch.bmm(b / T, b.transpose(1, 2), out=p[sl])
+            if bound: p[sl].sub_(shift[-1])
         p.diagonal(0, 1, 2).fill_(float('-inf'))
-        shift = p.amax(2, keepdim=True).nan_to_num_(0., 0., 0.)              # row max, as `_OffDiagLogSumExp`
-        p.sub_(shift).exp_()
-        total = p.sum(2, keepdim=True)
+        if bound: shift = torch.cat(shift)     # exponents in [-2/T, 0]: no underflow to 0 in float32 for T > 1/40
+        else:
+            shift = p.amax(2, keepdim=True).nan_to_num_(0., 0., 0.)          # the row max, as `_OffDiagLogSumExp`
+            p.sub_(shift)
+        total = p.exp_().sum(2, keepdim=True)
         ctx.save_for_backward(p, total, shift, *blocks)
-        ctx.temperature = temperature
+        ctx.temperature = T
         return (shift + total.log()).squeeze(2)                              # [K, N]
 
     @staticmethod
@@ -518,14 +526,14 @@ class _FusedOffDiagLogSumExp(torch.autograd.Function):
         T, w, out, k = ctx.temperature, grad[..., None] / total, [], 0
         for b in blocks:
             sl = slice(k, k + b.shape[0]); k += b.shape[0]
-            pk, wk, D = p[sl], w[sl], b.shape[-1]
-            if T > 2 / 80:
-                # p_ac = exp(s_ac - shift_a) and s is symmetric, so p.T @ y = e^{e} * (p @ (e^{-e} * y)) with
-                # e = shift - min(shift) in [0, 2/T]: both products of the gradient read p once, in one matmul
+            pk, wk = p[sl], w[sl]
+            if ctx.bound:
+                # d/df_a = sum_c (G_ac + G_ca) f_c / T with G_ac = w_a p_ac, p_ac = e^{s_ac - m_a} and s symmetric:
+                # G_ca = p_ac e^{m_a - m_c} w_c, so G + G.T = p * (w_a + e^{e_a} w_c e^{-e_c}), e = m - min(m) in [0, 2/T]
                 e = shift[sl] - shift[sl].amin(1, keepdim=True)
-                r = torch.bmm(pk, torch.cat([b, torch.exp(-e) * (wk * b)], -1))
-                out.append((wk * r[..., :D] + torch.exp(e) * r[..., D:]) / T)
-            else: out.append((wk * torch.bmm(pk, b) + torch.bmm(pk.transpose(1, 2), wk * b)) / T)   # e^{2/T} would overflow
+                q = torch.baddbmm(wk, torch.exp(e), (wk * torch.exp(-e)).transpose(1, 2)).mul_(pk)
+                out.append(torch.bmm(q, b).div_(T))
+            else: out.append((wk * torch.bmm(pk, b) + torch.bmm(pk.transpose(1, 2), wk * b)) / T)
         return (None, *out)
 
 def _counts(groups, n):
@@ -536,7 +544,9 @@ def _fused_supcon(blocks, # [K_b, V*B, D_b] view-major features (rows of norm <=
                   groups, # [K, B] dense group ids of each term (ids < B): positives = same id
                   V:int, temperature:float, base_temperature:float,
                   balance:bool=False): # anchor weights 1 / (size of the anchor's group), per term
-    "SupCon (`_supcon`'s values) of `K` terms at once: `[K]` losses, one log-sum-exp pass over `[K, N, N]`, no host sync."
+    """SupCon (`_supcon`'s values) of `K` terms at once: `[K]` losses, one log-sum-exp pass over `[K, N, N]`, no host sync.
+    Each anchor's positive sum comes from its group's sum, and the anchors are averaged in their order, so the value of
+    a term does not depend on how its groups are numbered (nor on the order of the terms)."""
     T, B = temperature, groups.shape[1]
     lse = _FusedOffDiagLogSumExp.apply(T, *blocks)                                 # [K, N]
     cnt = _counts(groups, B)                                                       # [K, B]
@@ -580,7 +590,7 @@ def _levels_and_path_fused(crit, zf, labels, pos, masked):
         path = [_masked_normalize(x, ref)[None]] if crit.path_weight > 0 else []
         if masked.soft is not None:                                                            # [B, L, D] -> [L, N, D]
             A = masked.soft.to(x.dtype).transpose(0, 1)[:, None].expand(L, V, B, D).reshape(L, N, D)
-            blocks = [torch.cat([_masked_normalize(x * A, ref), *path])]
+            blocks = [_masked_normalize(x * A, ref), *path]
         elif x.device.type == 'cpu':
             hard = masked.hard.to(x.device)
             sizes = hard.sum(1).tolist()                                                       # free on the CPU
