@@ -302,16 +302,15 @@ def level_relevance(z:torch.Tensor, # projections [B, V, D] (any scale; no gradi
         x = x - x.mean((0, 1))
         sst = x.square().sum((0, 1))                                  # [D] total sum of squares
         gid = prefix_ids(labels, positives)                          # [B, L] dense group ids per level
-        counts = (gid.amax(0) + 1).tolist()
-        offs = torch.tensor([0] + counts[:-1], device=x.device).cumsum(0)
-        flat = (gid + offs).T.reshape(-1)                             # [L*B] global group id, level-major
-        sums = x.new_zeros(sum(counts), D).index_add_(0, flat, x.sum(1).repeat(L, 1))   # centred group sums
-        n = torch.bincount(flat, minlength=sum(counts)).to(x.dtype) * V
-        lvl = torch.repeat_interleave(torch.arange(L, device=x.device), torch.tensor(counts, device=x.device))
-        ssb = x.new_zeros(L, D).index_add_(0, lvl, sums.square() / n[:, None])   # between-group sum of squares
+        counts = gid.amax(0) + 1                                      # [L] groups per level (a tensor: no host sync)
+        ar = torch.arange(L, device=x.device)
+        flat = (gid + B * ar).T.reshape(-1)                           # [L*B] global group id, level-major: B slots per level
+        sums = x.new_zeros(L * B, D).index_add_(0, flat, x.sum(1).repeat(L, 1))   # centred group sums (0 in unused slots)
+        n = x.new_zeros(L * B).index_add_(0, flat, x.new_ones(L * B)) * V
+        ssb = x.new_zeros(L, D).index_add_(0, ar.repeat_interleave(B), sums.square() / n.clamp_min(1)[:, None])   # between-group SS
         eta = (ssb / (sst + eps)).T.clamp(0, 1)
         if corrected:
-            chance = (torch.tensor(counts, device=x.device, dtype=x.dtype) - 1) / max(B - 1, 1)
+            chance = (counts.to(x.dtype) - 1) / max(B - 1, 1)
             eta = (eta - chance).clamp_min(0)
     return eta
 
@@ -378,7 +377,8 @@ def _assign_levels(rel, z, mode, gmm, match):
     return comp2lvl.to(comp.device)[comp]
 
 def _floor(assign, rel, L, min_dims):
-    "`assign` `[D]` with every level topped up to `min_dims` dimensions (see `_enforce_min_dims`)."
+    "`assign` `[D]` with every level topped up to `min_dims` dimensions (see `_enforce_min_dims`; off the CPU `_floor_device`: no sync)."
+    if min_dims > 0 and assign.device.type != 'cpu': return _floor_device(assign, rel, L, min_dims)
     if min_dims <= 0 or not bool((torch.bincount(assign, minlength=L) < min_dims).any()): return assign
     return torch.as_tensor(_enforce_min_dims(assign.cpu().numpy(), rel.double().cpu().numpy(), L, min_dims), device=assign.device)
 
@@ -427,6 +427,23 @@ def _match_levels(score, max_enum:int=6):
     perms = _PERMS[key]
     total = score.double()[torch.arange(K, device=score.device), perms].sum(-1)          # [K!]
     return perms[total.argmax()]
+
+# %% ../nbs/03_masking.ipynb #f05e0a09
+def _floor_device(assign, rel, L, min_dims):
+    """`_enforce_min_dims` on `assign`'s device, without a host sync: the same greedy, one level at a time. A donor
+    level gives at most its count minus `min_dims`, its dimensions first in the order of the receiving level's scores."""
+    assign, lv = assign.clone(), torch.arange(L, device=assign.device)
+    for h in range(L):
+        oh = assign[None] == lv[:, None]                                               # [L, D]
+        counts = oh.sum(1)
+        need = (min_dims - counts[h]).clamp_min(0)
+        order = torch.argsort(rel[:, h].double(), descending=True, stable=True)       # as numpy's stable sort of -rel
+        a = assign[order]
+        rank = (oh[:, order].cumsum(1)).gather(0, a[None])[0]                         # 1-based rank within its level
+        ok = (a != h) & (rank <= counts[a] - min_dims)
+        take = ok & (ok.cumsum(0) <= need)
+        assign[order] = torch.where(take, h, a)
+    return assign
 
 # %% ../nbs/03_masking.ipynb #3a5cc8f2
 def _floor_per_sample(assign, rel, L, min_dims):
@@ -667,6 +684,11 @@ def _masked_normalize(x, ref, rel_eps=1e-3):
     overflows in float16; rows with a real masked norm are normalized exactly as by `F.normalize`. An all-zero row
     (`ref` 0) is floored at `F.normalize`'s 1e-12, so it gives 0, not 0/0."""
     return x / torch.maximum(x.norm(dim=-1, keepdim=True), rel_eps * ref).clamp_min(1e-12)
+
+class _Ratio:
+    "A `last_stats` entry computed when read: entry `key` divided by `by` (picklable, unlike a lambda)."
+    def __init__(self, key, by): self.key, self.by = key, by
+    def __call__(self, st): return st[self.key] / self.by
 
 def _stats_to_py(st:dict) -> dict:
     """`st` with its tensor values as Python numbers (int for integer tensors), copied to the host together, and its
@@ -930,6 +952,6 @@ def _stats(self:AHMLCLoss, loss, lp, losses) -> dict:
     dims = (a.mean(0).argmax(0)[None] == torch.arange(L, device=a.device)[:, None]).sum(1)    # bincount syncs on CUDA
     share, lf = a.mean((0, 2)), losses.float()
     return {'loss': loss, 'loss_path': lp, 'mask_entropy': self._entropy,
-            'mask_entropy_norm': lambda st: st['mask_entropy'] / math.log(L), 'mask_temperature': self.mask_temperature_now(),
+            'mask_entropy_norm': _Ratio('mask_entropy', math.log(L)), 'mask_temperature': self.mask_temperature_now(),
             **{f'loss_{h}': lf[h] for h in range(L)}, **{f'share_{h}': share[h] for h in range(L)},
             **{f'dims_{h}': dims[h] for h in range(L)}}
