@@ -595,7 +595,7 @@ def _fusable(crit, zf, masked) -> bool:
 def _levels_and_path_fused(crit, zf, labels, pos, masked):
     """`_levels_and_path` with every term in one batched SupCon (`_fused_supcon`). Hard masks partition the `D` dims, so
     the levels' similarities cost one `[N, D] x [D, N]` product together: on the CPU each level's dims are gathered
-    (its own product, of its width); on other devices a level keeps all `D` columns with zeros off its mask (no
+    (its own product, of its width; any masks, a partition or not); on other devices a level keeps all `D` columns with zeros off its mask (no
     data-dependent shape, so no host sync; zeros leave the dot products unchanged). Soft masks: one `[L+1, N, D]` product."""
     B, V, D = zf.shape; L, N = crit.n_levels, B * V
     with torch.autocast(zf.device.type, enabled=False):
@@ -609,10 +609,7 @@ def _levels_and_path_fused(crit, zf, labels, pos, masked):
             A = masked.soft.to(x.dtype).transpose(0, 1)[:, None].expand(L, V, B, D).reshape(L, N, D)
             blocks = [_masked_normalize(x * A, ref), *path]
         elif x.device.type == 'cpu':
-            hard = masked.hard.to(x.device)
-            sizes = hard.sum(1).tolist()                                                       # free on the CPU
-            xs = x[:, torch.argsort(hard.long().argmax(0), stable=True)]                       # dims by level, in order
-            blocks = [_masked_normalize(s, ref)[None] for s in xs.split(sizes, 1)] + path
+            blocks = [_masked_normalize(x[:, m], ref)[None] for m in masked.hard.to(x.device)] + path   # each level's dims
         else: blocks = [_masked_normalize(x * masked.hard.to(x)[:, None], ref), *path]                   # [L, N, D], zeros off the mask
         losses = _fused_supcon(blocks, torch.stack(terms), V, crit.temperature, crit.base_temperature, bool(crit.balance))
     lp = losses[L] if crit.path_weight > 0 else losses.new_zeros(())
