@@ -21,6 +21,8 @@ def _as_labels(labels, B, name='labels'):
         raise ValueError(f"`{name}` must hold integer class ids, got dtype {labels.dtype}; convert with `.long()`.")
     if labels.ndim not in (1, 2):
         raise ValueError(f"`{name}` must be [B] class ids or [B, L] label paths, got shape {tuple(labels.shape)}.")
+    if labels.ndim == 2 and labels.shape[1] == 0:
+        raise ValueError(f"`{name}` has no label columns (shape {tuple(labels.shape)}); pass at least one level.")
     if B is not None and labels.shape[0] != B:
         raise ValueError(f"`{name}` has {labels.shape[0]} rows but `features` has batch size {B}; "
                          f"pass one label (row) per sample.")
@@ -47,6 +49,7 @@ def _check_features(features, name='features'):
     if not features.is_floating_point():
         raise ValueError(f"`{name}` must be floating point, got dtype {features.dtype}.")
     if features.shape[0] == 0: raise ValueError(f"`{name}` is an empty batch.")
+    if features.shape[1] == 0: raise ValueError(f"`{name}` has no views (shape {tuple(features.shape)}); pass V >= 1 views per sample.")
     return features
 
 def _check_temperature(temperature, base_temperature):

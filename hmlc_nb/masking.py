@@ -303,16 +303,15 @@ def level_relevance(z:torch.Tensor, # projections [B, V, D] (any scale; no gradi
         x = x - x.mean((0, 1))
         sst = x.square().sum((0, 1))                                  # [D] total sum of squares
         gid = prefix_ids(labels, positives)                          # [B, L] dense group ids per level
-        counts = (gid.amax(0) + 1).tolist()
-        offs = torch.tensor([0] + counts[:-1], device=x.device).cumsum(0)
-        flat = (gid + offs).T.reshape(-1)                             # [L*B] global group id, level-major
-        sums = x.new_zeros(sum(counts), D).index_add_(0, flat, x.sum(1).repeat(L, 1))   # centred group sums
-        n = torch.bincount(flat, minlength=sum(counts)).to(x.dtype) * V
-        lvl = torch.repeat_interleave(torch.arange(L, device=x.device), torch.tensor(counts, device=x.device))
-        ssb = x.new_zeros(L, D).index_add_(0, lvl, sums.square() / n[:, None])   # between-group sum of squares
+        counts = gid.amax(0) + 1                                      # [L] groups per level (a tensor: no host sync)
+        ar = torch.arange(L, device=x.device)
+        flat = (gid + B * ar).T.reshape(-1)                           # [L*B] global group id, level-major: B slots per level
+        sums = x.new_zeros(L * B, D).index_add_(0, flat, x.sum(1).repeat(L, 1))   # centred group sums (0 in unused slots)
+        n = x.new_zeros(L * B).index_add_(0, flat, x.new_ones(L * B)) * V
+        ssb = x.new_zeros(L, D).index_add_(0, ar.repeat_interleave(B), sums.square() / n.clamp_min(1)[:, None])   # between-group SS
         eta = (ssb / (sst + eps)).T.clamp(0, 1)
         if corrected:
-            chance = (torch.tensor(counts, device=x.device, dtype=x.dtype) - 1) / max(B - 1, 1)
+            chance = (counts.to(x.dtype) - 1) / max(B - 1, 1)
             eta = (eta - chance).clamp_min(0)
     return eta
 
@@ -375,14 +374,12 @@ def _assign_levels(rel, z, mode, gmm, match):
     else:
         oh = F.one_hot(comp, L).to(rel.dtype)
         score = (oh.T @ rel) / oh.sum(0).clamp_min(1)[:, None]
-    if match == 'argmax': comp2lvl = score.argmax(1)
-    else:
-        rows, cols = linear_sum_assignment(score.double().cpu().numpy(), maximize=True)
-        comp2lvl = torch.empty(L, dtype=torch.long); comp2lvl[torch.as_tensor(rows)] = torch.as_tensor(cols)
+    comp2lvl = score.argmax(1) if match == 'argmax' else _match_levels(score)
     return comp2lvl.to(comp.device)[comp]
 
 def _floor(assign, rel, L, min_dims):
-    "`assign` `[D]` with every level topped up to `min_dims` dimensions (see `_enforce_min_dims`)."
+    "`assign` `[D]` with every level topped up to `min_dims` dimensions (see `_enforce_min_dims`; off the CPU `_floor_device`: no sync)."
+    if min_dims > 0 and assign.device.type != 'cpu': return _floor_device(assign, rel, L, min_dims)
     if min_dims <= 0 or not bool((torch.bincount(assign, minlength=L) < min_dims).any()): return assign
     return torch.as_tensor(_enforce_min_dims(assign.cpu().numpy(), rel.double().cpu().numpy(), L, min_dims), device=assign.device)
 
@@ -412,6 +409,42 @@ def level_masks(z:torch.Tensor, # projections [B, V, D]
         assign = _floor(_assign_levels(rel, z.detach(), mode, gmm, match), rel, L, min_dims)
         masks = F.one_hot(assign, L).T.bool()
     return (masks, rel) if return_relevance else masks
+
+# %% ../nbs/03_masking.ipynb #f05e0a05
+_PERMS = {}
+def _match_levels(score, max_enum:int=6):
+    """Level of each component `[K]` maximising `sum_k score[k, level]` over one-to-one matchings (`score` `[K, K]`).
+    For `K <= max_enum` every permutation is scored with one tensor op on `score`'s device (no host sync), in float64 as
+    scipy; among equal totals the first permutation in lexicographic order wins. Larger `K`: scipy's `linear_sum_assignment`."""
+    K = score.shape[0]
+    if K > max_enum:
+        rows, cols = linear_sum_assignment(score.double().cpu().numpy(), maximize=True)
+        out = torch.empty(K, dtype=torch.long); out[torch.as_tensor(rows)] = torch.as_tensor(cols)
+        return out.to(score.device)
+    key = (K, str(score.device))
+    if key not in _PERMS:
+        from itertools import permutations
+        _PERMS[key] = torch.tensor(list(permutations(range(K))), device=score.device)   # [K!, K], lexicographic
+    perms = _PERMS[key]
+    total = score.double()[torch.arange(K, device=score.device), perms].sum(-1)          # [K!]
+    return perms[total.argmax()]
+
+# %% ../nbs/03_masking.ipynb #f05e0a09
+def _floor_device(assign, rel, L, min_dims):
+    """`_enforce_min_dims` on `assign`'s device, without a host sync: the same greedy, one level at a time. A donor
+    level gives at most its count minus `min_dims`, its dimensions first in the order of the receiving level's scores."""
+    assign, lv = assign.clone(), torch.arange(L, device=assign.device)
+    for h in range(L):
+        oh = assign[None] == lv[:, None]                                               # [L, D]
+        counts = oh.sum(1)
+        need = (min_dims - counts[h]).clamp_min(0)
+        order = torch.argsort(rel[:, h].double(), descending=True, stable=True)       # as numpy's stable sort of -rel
+        a = assign[order]
+        rank = (oh[:, order].cumsum(1)).gather(0, a[None])[0]                         # 1-based rank within its level
+        ok = (a != h) & (rank <= counts[a] - min_dims)
+        take = ok & (ok.cumsum(0) <= need)
+        assign[order] = torch.where(take, h, a)
+    return assign
 
 # %% ../nbs/03_masking.ipynb #3a5cc8f2
 def _floor_per_sample(assign, rel, L, min_dims):
@@ -474,6 +507,118 @@ def _inverse_frequency(groups):
     "Per-sample weight `1 / (size of the sample's group in the batch)` for dense group ids `[B]`."
     return 1.0 / torch.bincount(groups)[groups].float()
 
+# %% ../nbs/03_masking.ipynb #f05e0a02
+from torch.autograd.function import once_differentiable
+
+class _FusedOffDiagLogSumExp(torch.autograd.Function):
+    """Row log-sum-exp without the diagonal of `K` similarity matrices `f_k @ f_k.T / T` in one `[K, N, N]` tensor, from
+    blocks `[K_b, N, D_b]` of features (`K` = the blocks' `K_b` together); `_OffDiagLogSumExp` of every matrix at once.
+    The rows must have norms <= 1 (`_masked_normalize` gives them): every similarity then lies in `[-1/T, 1/T]`."""
+    @staticmethod
+    def forward(ctx, temperature, *blocks):
+        T, N = temperature, blocks[0].shape[1]
+        ctx.bound = bound = T > 1 / 40                                       # e^{2/T} finite in float32: see backward
+        p = blocks[0].new_empty(sum(b.shape[0] for b in blocks), N, N)
+        shift, k = [], 0
+        for b in blocks:                                                     # one product per block, into its rows of p
+            sl = slice(k, k + b.shape[0]); k += b.shape[0]
+            if bound:   # shift by the Cauchy-Schwarz bound |f_a| max_c |f_c| / T >= the row max: no max to find
+                n = b.norm(dim=-1, keepdim=True)
+                shift.append(n * n.amax(1, keepdim=True) / T)
+            torch.bmm(b / T, b.transpose(1, 2), out=p[sl])
+            if bound: p[sl].sub_(shift[-1])
+        p.diagonal(0, 1, 2).fill_(float('-inf'))
+        if bound: shift = torch.cat(shift)     # exponents in [-2/T, 0]: no underflow to 0 in float32 for T > 1/40
+        else:
+            shift = p.amax(2, keepdim=True).nan_to_num_(0., 0., 0.)          # the row max, as `_OffDiagLogSumExp`
+            p.sub_(shift)
+        total = p.exp_().sum(2, keepdim=True)
+        ctx.save_for_backward(p, total, shift, *blocks)
+        ctx.temperature = T
+        return (shift + total.log()).squeeze(2)                              # [K, N]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        p, total, shift, *blocks = ctx.saved_tensors
+        T, w, out, k = ctx.temperature, grad[..., None] / total, [], 0
+        for b in blocks:
+            sl = slice(k, k + b.shape[0]); k += b.shape[0]
+            pk, wk = p[sl], w[sl]
+            if ctx.bound:
+                # d/df_a = sum_c (G_ac + G_ca) f_c / T with G_ac = w_a p_ac, p_ac = e^{s_ac - m_a} and s symmetric:
+                # G_ca = p_ac e^{m_a - m_c} w_c, so G + G.T = p * (w_a + e^{e_a} w_c e^{-e_c}), e = m - min(m) in [0, 2/T]
+                e = shift[sl] - shift[sl].amin(1, keepdim=True)
+                q = torch.baddbmm(wk, torch.exp(e), (wk * torch.exp(-e)).transpose(1, 2)).mul_(pk)
+                out.append(torch.bmm(q, b).div_(T))
+            else: out.append((wk * torch.bmm(pk, b) + torch.bmm(pk.transpose(1, 2), wk * b)) / T)
+        return (None, *out)
+
+def _counts(groups, n):
+    "Group sizes `[..., n]` of dense ids `groups` `[..., B]` (ids < n), without `bincount` (which syncs on CUDA)."
+    return groups.new_zeros(*groups.shape[:-1], n, dtype=torch.float32).scatter_add_(-1, groups, torch.ones_like(groups, dtype=torch.float32))
+
+def _fused_supcon(blocks, # [K_b, V*B, D_b] view-major features (rows of norm <= 1), K terms in all
+                  groups, # [K, B] dense group ids of each term (ids < B): positives = same id
+                  V:int, temperature:float, base_temperature:float,
+                  balance:bool=False): # anchor weights 1 / (size of the anchor's group), per term
+    """SupCon (`_supcon`'s values) of `K` terms at once: `[K]` losses, one log-sum-exp pass over `[K, N, N]`, no host sync.
+    Each anchor's positive sum comes from its group's sum, and the anchors are averaged in their order, so the value of
+    a term does not depend on how its groups are numbered (nor on the order of the terms)."""
+    T, B = temperature, groups.shape[1]
+    lse = _FusedOffDiagLogSumExp.apply(T, *blocks)                                 # [K, N]
+    cnt = _counts(groups, B)                                                       # [K, B]
+    pos, k = [], 0
+    for b in blocks:                                                               # positive similarities via class sums
+        Kb, N, Db = b.shape
+        g = groups[k:k + Kb].repeat(1, V) + B * torch.arange(Kb, device=b.device)[:, None]   # [Kb, N], distinct per term
+        cs = b.new_zeros(Kb * B, Db).index_add_(0, g.flatten(), b.reshape(-1, Db))
+        pos.append((b * cs[g.flatten()].view(Kb, N, Db)).sum(-1) - (b * b).sum(-1)); k += Kb
+    pos = torch.cat(pos)                                                           # [K, N]
+    gN = groups.repeat(1, V)
+    n_pos = (V * cnt.gather(1, gN) - 1).to(lse)
+    has = n_pos > 0
+    mlpp = torch.where(has, pos / (T * n_pos.clamp_min(1)) - lse, 0.)
+    w = has.to(lse) if not balance else has.to(lse) / cnt.gather(1, gN).to(lse)
+    return -(T / base_temperature) * (w * mlpp).sum(1) / w.sum(1).clamp_min(torch.finfo(lse.dtype).tiny)
+
+# %% ../nbs/03_masking.ipynb #f05e0a04
+class _LevelMasks:
+    "What `_masking` returns: level `h` -> masked features `[B, V, D]`, and the masks themselves for the fused path."
+    def __init__(self, fn, hard=None, soft=None): self.fn, self.hard, self.soft = fn, hard, soft   # hard [L, D] bool, soft [B, L, D]
+    def __call__(self, h): return self.fn(h)
+
+def _fusable(crit, zf, masked) -> bool:
+    "Whether `_levels_and_path_fused` applies: the package's SupCon term (no `_term` override), masks it can batch, >= 2 views in all."
+    return (type(crit)._term is _MaskedLoss._term and isinstance(masked, _LevelMasks) and zf.shape[0] * zf.shape[1] >= 2
+            and ((masked.hard is not None and masked.hard.ndim == 2) or masked.soft is not None))
+
+def _levels_and_path_fused(crit, zf, labels, pos, masked):
+    """`_levels_and_path` with every term in one batched SupCon (`_fused_supcon`). Hard masks partition the `D` dims, so
+    the levels' similarities cost one `[N, D] x [D, N]` product together: on the CPU each level's dims are gathered
+    (its own product, of its width; any masks, a partition or not); on other devices a level keeps all `D` columns with zeros off its mask (no
+    data-dependent shape, so no host sync; zeros leave the dot products unchanged). Soft masks: one `[L+1, N, D]` product."""
+    B, V, D = zf.shape; L, N = crit.n_levels, B * V
+    with torch.autocast(zf.device.type, enabled=False):
+        x = zf.to(torch.promote_types(zf.dtype, torch.float32)).transpose(0, 1).reshape(N, D)     # view-major, as _supcon
+        ref = _norm_floor(zf).transpose(0, 1).reshape(N, 1).to(x.dtype)
+        groups = prefix_ids(labels, pos)                                                       # [B, L]
+        terms = [groups[:, h] for h in range(L)]
+        if crit.path_weight > 0: terms.append(groups[:, -1] if pos == 'prefix' else prefix_ids(labels)[:, -1])
+        path = [_masked_normalize(x, ref)[None]] if crit.path_weight > 0 else []
+        if masked.soft is not None:                                                            # [B, L, D] -> [L, N, D]
+            A = masked.soft.to(x.dtype).transpose(0, 1)[:, None].expand(L, V, B, D).reshape(L, N, D)
+            blocks = [_masked_normalize(x * A, ref), *path]
+        elif x.device.type == 'cpu':
+            blocks = [_masked_normalize(x[:, m], ref)[None] for m in masked.hard.to(x.device)] + path   # each level's dims
+        else: blocks = [_masked_normalize(x * masked.hard.to(x)[:, None], ref), *path]                   # [L, N, D], zeros off the mask
+        losses = _fused_supcon(blocks, torch.stack(terms), V, crit.temperature, crit.base_temperature, bool(crit.balance))
+    lp = losses[L] if crit.path_weight > 0 else losses.new_zeros(())
+    losses = losses[:L]
+    loss = (crit.level_weights.to(losses) * losses).sum()
+    if crit.path_weight > 0: loss = loss + crit.path_weight * lp
+    return loss, lp, losses
+
 # %% ../nbs/03_masking.ipynb #053e2dfe
 MASK_MODES = ('relevance', 'values', 'normalized', 'argmax', 'sample', 'random')  # G-HMLC's mask readings (see GHMLCLoss)
 
@@ -504,7 +649,13 @@ def _check_levels(n_levels, level_weights, positives, path_weight, cls):
 
 def _levels_and_path(crit, zf, labels, pos, masked):
     """The masked losses' common part: `(loss, path loss, level losses)` of a G-/A-HMLC module `crit`.
-    `masked(h)` gives level `h`'s masked features `[B, V, D']` (normalized here, norms floored by the row norms)."""
+    `masked(h)` gives level `h`'s masked features `[B, V, D']` (normalized here, norms floored by the row norms).
+    All terms in one batched SupCon where that applies (`_levels_and_path_fused`), else one SupCon call per term."""
+    if _fusable(crit, zf, masked): return _levels_and_path_fused(crit, zf, labels, pos, masked)
+    return _levels_and_path_loop(crit, zf, labels, pos, masked)
+
+def _levels_and_path_loop(crit, zf, labels, pos, masked):
+    "`_levels_and_path` one term at a time, through `crit._term`: the reference of the fused path, and the path of a `_term` override."
     ref = _norm_floor(zf)                                             # floor of the masked norms
     groups = prefix_ids(labels, pos)                                  # [B, L] dense ids: positives = same id
     losses = torch.stack([crit._term(_masked_normalize(masked(h), ref), groups[:, h]) for h in range(crit.n_levels)])
@@ -548,6 +699,19 @@ def _masked_normalize(x, ref, rel_eps=1e-3):
     (`ref` 0) is floored at `F.normalize`'s 1e-12, so it gives 0, not 0/0."""
     return x / torch.maximum(x.norm(dim=-1, keepdim=True), rel_eps * ref).clamp_min(1e-12)
 
+class _Ratio:
+    "A `last_stats` entry computed when read: entry `key` divided by `by` (picklable, unlike a lambda)."
+    def __init__(self, key, by): self.key, self.by = key, by
+    def __call__(self, st): return st[self.key] / self.by
+
+def _stats_to_py(st:dict) -> dict:
+    """`st` with its tensor values as Python numbers (int for integer tensors), copied to the host together, and its
+    callable values replaced by their value on the converted dict (e.g. a ratio of two entries)."""
+    ts = [v for v in st.values() if torch.is_tensor(v)]
+    vals = iter(torch.cat([t.detach().reshape(1).to(ts[0].device, torch.float64) for t in ts]).tolist() if ts else ())
+    out = {k: ((lambda x: x if v.is_floating_point() else int(x))(next(vals)) if torch.is_tensor(v) else v) for k, v in st.items()}
+    return {k: (v(out) if callable(v) else v) for k, v in out.items()}
+
 def _level_supcon(f, groups, balance, T, bT):
     "SupCon of normalized features `f` `[B, V, D']` with positives = equal dense group ids `[B]`."
     return supcon_loss(f, labels=groups, temperature=T, base_temperature=bT, weights=_inverse_frequency(groups) if balance else None)
@@ -571,6 +735,15 @@ class _MaskedLoss(_PositivesCurriculum, nn.Module):
         if extra is not None: loss = loss + extra
         self.last_stats = self._stats(loss.detach(), lp.detach(), losses.detach())
         return loss
+
+    @property
+    def last_stats(self) -> dict:
+        "The last step's statistics as Python numbers: `_stats` keeps tensors, converted here (one copy to the host) when first read."
+        if self.__dict__.get('_stats_py') is None: self.__dict__['_stats_py'] = _stats_to_py(self.__dict__.get('_stats_raw') or {})
+        return self.__dict__['_stats_py']
+
+    @last_stats.setter
+    def last_stats(self, st): self.__dict__['_stats_raw'], self.__dict__['_stats_py'] = st, None
 
 class GHMLCLoss(_MaskedLoss):
     "G-HMLC: SupCon per hierarchy level on the embedding under hard GMM feature masks, plus a full-path term."
@@ -642,19 +815,18 @@ def _masking(self:GHMLCLoss, z, zf, labels, pos):
     with torch.no_grad(): masks = self.masks = self._make_masks(z.detach(), labels, pos)
     same = prev is not None and prev.shape == masks.shape and masks.ndim == 2
     self._moved = (prev.to(masks.device) != masks).any(0).sum() if same else masks.new_zeros((), dtype=torch.long)
-    if masks.ndim == 2: return (lambda h: zf[..., masks[h]]), None                # == z * M_h on M_h's dims
-    return (lambda h: zf * masks[:, None, h].to(zf)), None                        # per-sample masks [B, L, D]
+    if masks.ndim == 2: return _LevelMasks(lambda h: zf[..., masks[h]], hard=masks), None   # == z * M_h on M_h's dims
+    return _LevelMasks(lambda h: zf * masks[:, None, h].to(zf)), None                    # per-sample masks [B, L, D]
 
 @patch
 def _stats(self:GHMLCLoss, loss, lp, losses) -> dict:
     """The step's losses, the dimensions of each level (the mean over samples for per-sample masks) and `dims_moved`,
-    how many dimensions changed level since the previous step (0 for per-sample masks)."""
+    how many dimensions changed level since the previous step (0 for per-sample masks). Tensors, no host sync:
+    `last_stats` converts them when read."""
     L, masks = self.n_levels, self.masks
-    dims = masks.sum(-1).to(losses) if masks.ndim == 2 else masks.sum(-1).to(losses).mean(0)
-    vals = torch.cat([loss[None], lp[None], losses, dims, self._moved.to(losses)[None]]).tolist()
-    return {'loss': vals[0], 'loss_path': vals[1], **{f'loss_{h}': vals[2 + h] for h in range(L)},
-            **{f'dims_{h}': (int(v) if masks.ndim == 2 else v) for h, v in enumerate(vals[2 + L:2 + 2 * L])},
-            'dims_moved': int(vals[-1]), **self._mask_stats()}
+    dims = masks.sum(-1) if masks.ndim == 2 else masks.sum(-1).to(losses).mean(0)
+    return {'loss': loss, 'loss_path': lp, **{f'loss_{h}': losses[h] for h in range(L)},
+            **{f'dims_{h}': dims[h] for h in range(L)}, 'dims_moved': self._moved, **self._mask_stats()}
 
 # %% ../nbs/03_masking.ipynb #e958cd6e
 @patch
@@ -842,19 +1014,19 @@ def _masking(self:AHMLCLoss, z, zf, labels, pos):
         Af = A.to(torch.promote_types(A.dtype, torch.float32))                # float16 -> float32, float64 kept
         ent = -(Af * Af.clamp_min(1e-12).log()).sum(1).mean()                     # mean entropy over levels, nats
     self._entropy = ent.detach()
-    return (lambda h: zf * A[:, None, h]), (self.entropy_weight * ent / math.log(self.n_levels) if self.entropy_weight > 0 else None)
+    return _LevelMasks(lambda h: zf * A[:, None, h], soft=A), (self.entropy_weight * ent / math.log(self.n_levels) if self.entropy_weight > 0 else None)
 
 @patch
 def _stats(self:AHMLCLoss, loss, lp, losses) -> dict:
-    "The step's losses, the masks' entropy and temperature, each level's mean share and the dimensions it wins on average."
+    """The step's losses, the masks' entropy and temperature, each level's mean share and the dimensions it wins on
+    average. Tensors, no host sync: `last_stats` converts them when read."""
     L, a = self.n_levels, self.masks.float()
-    dims = torch.bincount(a.mean(0).argmax(0), minlength=L).float()
-    vals = torch.cat([loss[None], lp[None], self._entropy[None], losses.float(), a.mean((0, 2)), dims]).tolist()
-    return {'loss': vals[0], 'loss_path': vals[1], 'mask_entropy': vals[2],
-            'mask_entropy_norm': vals[2] / math.log(L), 'mask_temperature': self.mask_temperature_now(),
-            **{f'loss_{h}': vals[3 + h] for h in range(L)},
-            **{f'share_{h}': vals[3 + L + h] for h in range(L)},
-            **{f'dims_{h}': int(vals[3 + 2 * L + h]) for h in range(L)}}
+    dims = (a.mean(0).argmax(0)[None] == torch.arange(L, device=a.device)[:, None]).sum(1)    # bincount syncs on CUDA
+    share, lf = a.mean((0, 2)), losses.float()
+    return {'loss': loss, 'loss_path': lp, 'mask_entropy': self._entropy,
+            'mask_entropy_norm': _Ratio('mask_entropy', math.log(L)), 'mask_temperature': self.mask_temperature_now(),
+            **{f'loss_{h}': lf[h] for h in range(L)}, **{f'share_{h}': share[h] for h in range(L)},
+            **{f'dims_{h}': dims[h] for h in range(L)}}
 
 # %% ../nbs/03_masking.ipynb #43ceb961
 @patch
