@@ -10,7 +10,7 @@ import numpy as np
 from .evaluate import flatten_results
 
 # %% auto #0
-__all__ = ['NAMES', 'load_runs', 'feature_id_targets', 'targets_md']
+__all__ = ['NAMES', 'CONTROLS', 'load_runs', 'feature_id_targets', 'targets_md', 'control_targets']
 
 # %% ../nbs/09_study.ipynb #b6f63709
 def load_runs(*folders, # study folders written by hmlc_compare, each with a results.json
@@ -110,7 +110,8 @@ def feature_id_targets(lead:list, # runs of the main study (load_runs): the mask
     return rows
 
 # %% ../nbs/09_study.ipynb #ef9cc5dc
-NAMES = dict(supcon='SupCon', hmce='HMCE', ghmlc='G-HMLC', ahmlc='A-HMLC', simclr='SimCLR')
+NAMES = dict(supcon='SupCon', hmce='HMCE', ghmlc='G-HMLC', ahmlc='A-HMLC', simclr='SimCLR',
+             ghmlc_random='random partition', ahmlc_random='A-HMLC, frozen heads')
 
 def targets_md(rows:list, # rows of feature_id_targets
               ) -> str: # a markdown table, one line per row
@@ -120,3 +121,42 @@ def targets_md(rows:list, # rows of feature_id_targets
         met = '–' if r['met'] is None else 'yes' if r['met'] else '**no**'
         out.append(f"| {r['target']} | {NAMES.get(r['method'], r['method'])} | {r['value']} | {r['bar']} | {met} |")
     return '\n'.join(out)
+
+# %% ../nbs/09_study.ipynb
+CONTROLS = dict(ghmlc='ghmlc_random', ahmlc='ahmlc_random')   # each masked method's control
+
+def _above_chance(runs, m, lv, split):
+    "Worst (points above chance, level, seed) of `m` over its seeds and the levels `lv`; None without chance rates."
+    out = []
+    for n in lv:
+        acc, ch = _seeds(runs, m, f'{split}encoder/linear/{n}', 100), _seeds(runs, m, f'{split}selectivity/chance/{n}')
+        if not ch: ch = {int(r['seed']): r[f'{split}selectivity/chance/{n}'] for r in runs   # the control records none: any run's
+                         if r.get(f'{split}selectivity/chance/{n}') is not None}
+        out += [(acc[s] - 100 * float(ch[s]), n, s) for s in acc if s in ch]                 # chance is a rate
+    return min(out) if out else None
+
+def control_targets(runs:list, # runs of the masked methods and their controls (load_runs: one or several folders)
+                    controls:dict|None=None, # method -> its control (None: CONTROLS)
+                    split:str='', # '' the test split, 'val/' the validation split
+                    margin:float=20., # points above chance every level must reach on every seed (stability)
+                   ) -> list: # rows: dict(target, method, value, bar, met), as feature_id_targets
+    "Per masked method: its paired difference to its control at each level, whether it beats it, and the stability rows."
+    if not runs: raise ValueError("`runs` holds no runs; load a study with `load_runs`.")
+    lv, rows = runs[0]['level_names'], []
+    for m, c in (controls or CONTROLS).items():
+        if not any(r['method'] == m for r in runs) or not any(r['method'] == c for r in runs): continue
+        above = False
+        for n in lv:
+            d = _paired(runs, m, f'{split}encoder/linear/{n}', c, 100)
+            if len(d) < 2: continue
+            sd = d.std(ddof=1)
+            above |= bool(d.mean() > sd)
+            rows.append(dict(target=f'{n}: − control', method=m, value=_ms(d), bar=f'≥ −spread ({sd:.1f})', met=bool(d.mean() >= -sd)))
+        wm, wc = _above_chance(runs, m, lv, split), _above_chance(runs, c, lv, split)
+        for who, w in ((m, wm), (c, wc)):
+            if w: rows.append(dict(target=f'every level ≥ chance + {margin:g} on every seed', method=who,
+                                   value=f'{w[0]:.1f} (worst: {w[1]}, seed {w[2]})', bar=f'≥ {margin:g}', met=bool(w[0] >= margin)))
+        stable = bool(wm and wc and wm[0] >= margin > wc[0])
+        rows.append(dict(target='above the control: one level by more than the spread, or stability', method=m,
+                         value='yes' if above or stable else 'no', bar='yes', met=above or stable))
+    return rows
