@@ -13,9 +13,11 @@ from PIL import Image
 from .hierarchy import Hierarchy, folder_leaves
 
 # %% auto #0
-__all__ = ['MODELNET40_COARSE', 'IMG_EXTENSIONS', 'OWN_SOURCES', 'FEATURE_NOISE', 'SPLITS', 'MAX_IN_MEMORY', 'plan_composition',
+__all__ = ['FASHION_ITEMS', 'FASHION_TREE', 'FASHION_LEVELS', 'FASHION_FILES', 'FASHION_RAW_MD5', 'MODELNET40_COARSE',
+           'IMG_EXTENSIONS', 'OWN_SOURCES', 'FEATURE_NOISE', 'SPLITS', 'MAX_IN_MEMORY', 'plan_composition',
            'compose_hierarchical', 'digits_hierarchy', 'HierarchicalDigits', 'ChecksumError', 'fetch_verified',
-           'extract_verified', 'prepare_mnist', 'HierarchicalMNIST', 'CIFAR100Hierarchical', 'ModelNet40',
+           'extract_verified', 'prepare_mnist', 'HierarchicalMNIST', 'fashion_hierarchy', 'read_verified_idx',
+           'fashion_mnist_files', 'FashionMNISTHierarchical', 'CIFAR100Hierarchical', 'ModelNet40',
            'HierarchicalImageFolder', 'select_levels', 'val_split', 'SplitDataset', 'make_datasets',
            'is_tensor_dataset', 'folder_samples', 'read_folder', 'read_csv', 'read_arrays', 'read_source',
            'scan_images', 'load_images', 'data_defaults', 'InMemoryDataset', 'FileImages', 'own_datasets']
@@ -324,6 +326,145 @@ class HierarchicalMNIST(torch.utils.data.Dataset):
     def __len__(self): return len(self.targets)
     def __getitem__(self, i): return _to_output(self.compose([i])[0], self.transform), self.targets[i]
 
+# %% ../nbs/01_data.ipynb #96d9adbe
+FASHION_ITEMS = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+FASHION_TREE = {'clothes': {'tops': [0, 2, 6], 'bottoms': [1], 'dresses': [3], 'outers': [4]},
+                'goods': {'accessories': [8], 'shoes': [5, 7, 9]}}  # kind -> group -> Fashion-MNIST item ids
+FASHION_LEVELS = ['kind', 'group', 'item']
+
+# %% ../nbs/01_data.ipynb #2923c811
+def fashion_hierarchy() -> Hierarchy:
+    "The tree of Fashion-MNIST: `[kind, group, item]`, an item's id being its Fashion-MNIST label."
+    kinds, groups, rows = list(FASHION_TREE), [], []
+    for k, kind in enumerate(kinds):
+        for group, items in FASHION_TREE[kind].items():
+            rows += [[k, len(groups), i] for i in items]; groups.append(group)
+    return Hierarchy(rows, [kinds, groups, FASHION_ITEMS], FASHION_LEVELS)
+
+# %% ../nbs/01_data.ipynb #12ac1bda
+FASHION_FILES = dict(train=('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
+                     test=('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'))
+FASHION_RAW_MD5 = {'train-images-idx3-ubyte': 'f4a8712d7a061bf5bd6d2ca38dc4d50a',  # MD5 of the decompressed bytes
+                   'train-labels-idx1-ubyte': '9018921c3c673c538a1fc5bad174d6f9',
+                   't10k-images-idx3-ubyte': '8181f5470baa50b63fa0f6fddb340f0a',
+                   't10k-labels-idx1-ubyte': '15d484375f8d13e6eb1aabb0c3f46965'}
+
+# %% ../nbs/01_data.ipynb #06d7fab2
+def _fashion_gz_md5() -> dict:
+    "The published MD5s of the `.gz` files (torchvision's `FashionMNIST.resources`), by decompressed file name."
+    from torchvision.datasets import FashionMNIST
+    return {name[:-3]: md5 for name, md5 in FashionMNIST.resources}
+
+# %% ../nbs/01_data.ipynb #7a620f47
+def read_verified_idx(path,    # an idx file, gzipped (name ends in .gz) or not
+                      gz_md5,  # the published MD5 of the .gz file (None: no published one)
+                      raw_md5, # the MD5 of the decompressed bytes
+                     ) -> bytes: # the decompressed bytes
+    "The bytes of an idx file whose `.gz` has the published MD5 or whose decompressed bytes have `raw_md5`; else a `ChecksumError` naming it."
+    import gzip, zlib
+    path = Path(path); blob = path.read_bytes()
+    if path.suffix != '.gz':
+        got = hashlib.md5(blob).hexdigest()
+        if got != raw_md5:
+            raise ChecksumError(f"'{path}' has MD5 {got}, expected {raw_md5}: the file is corrupt, incomplete or not the "
+                                "published one. Delete it and run again with download=True.")
+        return blob
+    got_gz = hashlib.md5(blob).hexdigest()
+    try: raw = gzip.decompress(blob)
+    except (OSError, EOFError, zlib.error) as e:
+        raise ChecksumError(f"'{path}' is not a complete gzip file ({e}) and its MD5 {got_gz} is not the published "
+                            f"{gz_md5}: delete it and run again with download=True.") from None
+    if got_gz == gz_md5: return raw
+    got = hashlib.md5(raw).hexdigest()
+    if got != raw_md5:
+        raise ChecksumError(f"'{path}' has MD5 {got_gz} (published: {gz_md5}) and its decompressed bytes have MD5 {got} "
+                            f"(expected {raw_md5}): the file is corrupt, incomplete or not the published one. "
+                            "Delete it and run again with download=True.")
+    return raw
+
+# %% ../nbs/01_data.ipynb #053c8dfe
+def _idx_array(buf, path) -> np.ndarray:
+    "The uint8 array of the idx bytes `buf` (read from `path`); a ValueError naming `path` unless the header fits the size."
+    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0 or buf[2] != 8 or not 1 <= buf[3] <= 3:
+        raise ValueError(f"'{path}' is not a uint8 idx file (MNIST format); delete it and download again.")
+    nd = buf[3]
+    dims = np.frombuffer(buf[4:4 + 4 * nd], dtype='>u4').astype(np.int64)
+    expected = 4 + 4 * nd + int(np.prod(dims))
+    if len(dims) != nd or len(buf) != expected:
+        raise ValueError(f"'{path}' is truncated or corrupt: {len(buf)} bytes, its header announces {expected}.")
+    return np.frombuffer(buf, dtype=np.uint8, offset=4 + 4 * nd).reshape(tuple(dims.tolist()))
+
+# %% ../nbs/01_data.ipynb #8ec8f143
+def fashion_mnist_files(root,           # torchvision's root (holding FashionMNIST/raw/) or a folder holding the files
+                        train=True,     # the train files or the t10k (test) files
+                        download=False, # download missing files (verified) from torchvision's mirrors into root/FashionMNIST/raw
+                       ) -> tuple:      # (images path, labels path), each the .gz file or the decompressed one
+    "Where the idx files of a Fashion-MNIST split are: `root/FashionMNIST/raw/` or `root` itself, `.gz` preferred."
+    root = Path(root).expanduser()
+    names = FASHION_FILES['train' if train else 'test']
+    def found(folder): return [next((p for p in (folder / (n + '.gz'), folder / n) if p.is_file()), None) for n in names]
+    folders = [root / 'FashionMNIST' / 'raw', root]
+    for folder in folders:
+        paths = found(folder)
+        if all(paths): return tuple(paths)
+    if download:
+        from torchvision.datasets import FashionMNIST
+        raw, gz = folders[0], _fashion_gz_md5()
+        for n in names:
+            if found(raw)[names.index(n)]: continue
+            errors = []
+            for mirror in FashionMNIST.mirrors:
+                try: fetch_verified(mirror + n + '.gz', raw, n + '.gz', gz[n]); break
+                except Exception as e: errors.append(f"{mirror}: {e}")
+            else:
+                raise FileNotFoundError(
+                    f"Fashion-MNIST is not in '{raw}' and {n}.gz could not be downloaded ({errors[-1][:200]}). Without "
+                    f"network, put the four files {', '.join(f + '.gz' for f in FASHION_RAW_MD5)} (e.g. from "
+                    f"{FashionMNIST.mirrors[0]}, or the Debian package dataset-fashion-mnist) into '{root}'; they are verified when read.")
+        return tuple(found(raw))
+    raise FileNotFoundError(f"Fashion-MNIST not found: neither '{folders[0]}' nor '{root}' holds {names[0]}(.gz) and "
+                            f"{names[1]}(.gz). Pass download=True, point root at a folder with the four files (the Debian "
+                            "package dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist), or put them there.")
+
+# %% ../nbs/01_data.ipynb #da966a34
+class FashionMNISTHierarchical(torch.utils.data.Dataset):
+    "Fashion-MNIST with label paths `[kind, group, item]` (`fashion_hierarchy`), read from verified idx files."
+    def __init__(self,
+                 root,               # FashionMNIST/raw/ under it (torchvision's layout), or the four files in it
+                 train=True,         # the train (60,000) or test (10,000) split
+                 download=False,     # download missing files with torchvision's mirrors (MD5-verified)
+                 transform:callable|None=None, # applied to a PIL image ('L'); None: float tensor [1, H, W] in [0, 1]
+                 n_samples:int|None=None, # keep the first n_samples images (None or 0: all)
+                 image_size=28,      # side of the images (28: as stored; else resized, bilinear)
+                 gz_md5:dict|None=None, # published .gz MD5 by file name (without .gz); default torchvision's
+                 raw_md5:dict|None=None, # MD5 of the decompressed bytes by file name; default FASHION_RAW_MD5
+                ):
+        if n_samples is not None and (not isinstance(n_samples, (int, np.integer)) or n_samples < 0):
+            raise ValueError(f"`n_samples` must be None or an integer >= 0, got {n_samples!r}.")
+        if image_size < 8: raise ValueError(f"`image_size` must be >= 8, got {image_size}.")
+        gz_md5 = _fashion_gz_md5() if gz_md5 is None else gz_md5
+        raw_md5 = FASHION_RAW_MD5 if raw_md5 is None else raw_md5
+        self.files = fashion_mnist_files(root, train, download)
+        ip, lp = self.files
+        imgs, labels = [_idx_array(read_verified_idx(p, gz_md5.get(n), raw_md5[n]), p)
+                        for p, n in zip(self.files, FASHION_FILES['train' if train else 'test'])]
+        if imgs.ndim != 3 or labels.ndim != 1:
+            raise ValueError(f"'{ip}' must hold images [N, H, W] and '{lp}' labels [N], got {list(imgs.shape)} and {list(labels.shape)}.")
+        if len(imgs) != len(labels):
+            raise ValueError(f"'{ip}' holds {len(imgs)} images but '{lp}' holds {len(labels)} labels: the files do not belong together.")
+        if len(labels) and labels.max() > 9: raise ValueError(f"'{lp}': labels must be 0..9, got {int(labels.max())}.")
+        n = len(imgs) if not n_samples else min(int(n_samples), len(imgs))
+        data = torch.from_numpy(imgs[:n].copy())[:, None]
+        if image_size != data.shape[-1] or image_size != data.shape[-2]:
+            data = (_resize(data[:, 0].float() / 255, image_size) * 255).round_().clamp_(0, 255).to(torch.uint8)[:, None]
+        self.hierarchy = fashion_hierarchy()
+        self.data = data
+        self.targets = self.hierarchy.paths(torch.from_numpy(labels[:n].astype(np.int64)))
+        self.train, self.transform = train, transform
+
+    def __len__(self): return len(self.data)
+    def __getitem__(self, i): return _to_output(self.data[i], self.transform), self.targets[i]
+
 # %% ../nbs/01_data.ipynb #c31eae92
 def _load_pickle(path, what):
     "A dict from a CIFAR-style pickle, keys as str; errors name the file."
@@ -588,6 +729,10 @@ def _train_test(cfg, transform:callable|None=None):
         cls = HierarchicalMNIST
         return (cls(cfg.data_root, download=True, transform=transform, **_digits_kw(cfg, True)),
                 cls(cfg.data_root, download=True, **_digits_kw(cfg, False)))
+    if cfg.dataset == 'fashion_mnist':
+        cls, kw = FashionMNISTHierarchical, dict(download=True, image_size=cfg.img_size)
+        return (cls(cfg.data_root, train=True, transform=transform, n_samples=cfg.n_train, **kw),
+                cls(cfg.data_root, train=False, n_samples=cfg.n_test, **kw))
     if cfg.dataset == 'cifar100':
         cls = CIFAR100Hierarchical
         return (_subset(cls(cfg.data_root, train=True, download=True, transform=transform), cfg.n_train),
