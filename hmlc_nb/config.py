@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_config.ipynb #9725c1db
 from __future__ import annotations
-import dataclasses, difflib, math
+import dataclasses, difflib, math, os
 from dataclasses import dataclass, fields
 import numpy as np
 import torch
@@ -18,12 +18,12 @@ from .levels import DPGHMLCLoss, LossOnZ
 from .imbalance import BCLMethod, balanced_masked_loss, parse_sizes, long_tail_counts
 
 # %% auto #0
-__all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'MASKED_METHODS', 'PRESETS', 'MAX_SEED', 'TrainConfig',
-           'MethodSpec', 'register_method', 'level_weights_for', 'ConfigError', 'parse_levels', 'check_config',
-           'get_config']
+__all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'MASKED_METHODS', 'FASHION_MNIST_DEB',
+           'FASHION_MNIST_ROOT', 'PRESETS', 'MAX_SEED', 'TrainConfig', 'MethodSpec', 'register_method',
+           'level_weights_for', 'ConfigError', 'parse_levels', 'check_config', 'get_config']
 
 # %% ../nbs/05_config.ipynb #a444eda5
-DATASETS = ('digits', 'mnist', 'cifar100', 'modelnet40', 'folder', 'csv', 'arrays')  # the last three: your own data (hmlc_nb.data.OWN_SOURCES)
+DATASETS = ('digits', 'mnist', 'fashion_mnist', 'cifar100', 'modelnet40', 'folder', 'csv', 'arrays')  # the last three: your own data (hmlc_nb.data.OWN_SOURCES)
 
 # %% ../nbs/05_config.ipynb #038fcf5d
 @dataclass
@@ -280,6 +280,10 @@ register_method('ce', lambda h, f, p: _CEMethod(h, f), (), "cross-entropy on the
 METHODS = tuple(METHOD_REGISTRY)
 MASKED_METHODS = ('ghmlc', 'ahmlc', 'dpghmlc', 'ghmlc_random', 'ahmlc_random')  # the methods with per-level masks
 
+# %% ../nbs/05_config.ipynb #015d6bab
+FASHION_MNIST_DEB = '/usr/share/datasets/fashion-mnist'  # where the Debian package dataset-fashion-mnist puts the four files
+FASHION_MNIST_ROOT = FASHION_MNIST_DEB if os.path.isdir(FASHION_MNIST_DEB) else 'data'  # the Fashion-MNIST presets' data_root
+
 # %% ../nbs/05_config.ipynb #8388050b
 PRESETS = {
     'digits': dict(dataset='digits', encoder='small_cnn', in_channels=1, n_train=10_000, n_test=2_000, img_size=32,
@@ -297,6 +301,12 @@ PRESETS = {
     'modelnet40-pointnet': dict(dataset='modelnet40', encoder='pointnet', feat_dim=1024, n_train=0, n_test=0,
                                 n_points=1024, epochs=250, batch_size=128, temperature=0.1, optimizer='adamw',
                                 lr=1e-3, weight_decay=1e-4, warmup_epochs=5.0, channels_last=False, num_workers=4),
+    'fashion-cpu': dict(dataset='fashion_mnist', data_root=FASHION_MNIST_ROOT, encoder='small_cnn', in_channels=1,
+                        n_train=12_000, n_test=0, img_size=28, epochs=12, batch_size=256, temperature=0.1, optimizer='adamw',
+                        lr=2e-3, weight_decay=1e-4, warmup_epochs=1.0, augment='shift', max_shift=2),
+    'fashion-resnet18': dict(dataset='fashion_mnist', data_root=FASHION_MNIST_ROOT, encoder='resnet18', in_channels=1,
+                             n_train=0, n_test=0, img_size=28, epochs=300, batch_size=512, temperature=0.1, optimizer='sgd',
+                             lr=0.5, momentum=0.9, weight_decay=1e-4, warmup_epochs=10.0, augment='crop', num_workers=8),
 }
 
 # %% ../nbs/05_config.ipynb #27a57328
@@ -450,7 +460,7 @@ def check_config(cfg:TrainConfig, # the settings to check
         _fail('in_channels', cfg.in_channels, f"must be 1 (gray) or 3 (RGB) for image files (dataset {cfg.dataset!r})")
     if (cfg.dataset == 'modelnet40') != (cfg.encoder == 'pointnet'):
         _fail('encoder', cfg.encoder, "must be 'pointnet' for dataset 'modelnet40' and an image encoder otherwise")
-    want = dict(digits=1, mnist=1, cifar100=3).get(cfg.dataset)
+    want = dict(digits=1, mnist=1, fashion_mnist=1, cifar100=3).get(cfg.dataset)
     if want is not None and cfg.in_channels != want:
         _fail('in_channels', cfg.in_channels, f"must be {want} for dataset {cfg.dataset!r} (its images have {want} channel{'s' * (want > 1)})")
     if cfg.encoder not in ('mlp', 'pointnet') and cfg.in_channels not in (1, 3):  # images of other channel counts: arrays only
