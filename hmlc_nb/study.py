@@ -122,7 +122,7 @@ def targets_md(rows:list, # rows of feature_id_targets
         out.append(f"| {r['target']} | {NAMES.get(r['method'], r['method'])} | {r['value']} | {r['bar']} | {met} |")
     return '\n'.join(out)
 
-# %% ../nbs/09_study.ipynb
+# %% ../nbs/09_study.ipynb #730a16cf
 CONTROLS = dict(ghmlc='ghmlc_random', ahmlc='ahmlc_random')   # each masked method's control
 
 def _above_chance(runs, m, lv, split):
