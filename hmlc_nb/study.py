@@ -139,6 +139,7 @@ def control_targets(runs:list, # runs of the masked methods and their controls (
                     controls:dict|None=None, # method -> its control (None: CONTROLS)
                     split:str='', # '' the test split, 'val/' the validation split
                     margin:float=20., # points above chance every level must reach on every seed (stability)
+                    tol:float=0.1, # points: the smallest spread used (seeds that agree to the last image give std 0)
                    ) -> list: # rows: dict(target, method, value, bar, met), as feature_id_targets
     "Per masked method: its paired difference to its control at each level, whether it beats it, and the stability rows."
     if not runs: raise ValueError("`runs` holds no runs; load a study with `load_runs`.")
@@ -149,7 +150,7 @@ def control_targets(runs:list, # runs of the masked methods and their controls (
         for n in lv:
             d = _paired(runs, m, f'{split}encoder/linear/{n}', c, 100)
             if len(d) < 2: continue
-            sd = d.std(ddof=1)
+            sd = max(d.std(ddof=1), tol)
             above |= bool(d.mean() > sd)
             rows.append(dict(target=f'{n}: − control', method=m, value=_ms(d), bar=f'≥ −spread ({sd:.1f})', met=bool(d.mean() >= -sd)))
         wm, wc = _above_chance(runs, m, lv, split), _above_chance(runs, c, lv, split)
