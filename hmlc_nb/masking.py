@@ -501,7 +501,7 @@ def sample_masks(z:torch.Tensor, # projections [B, V, D]
         return F.one_hot(assign, L).transpose(1, 2).bool()
 
 # %% ../nbs/03_masking.ipynb #d19c0d78
-from .losses import supcon_loss
+from .losses import supcon_loss, _check_temperature
 
 def _inverse_frequency(groups):
     "Per-sample weight `1 / (size of the sample's group in the batch)` for dense group ids `[B]`."
@@ -774,6 +774,7 @@ class GHMLCLoss(_MaskedLoss):
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'GHMLCLoss')
+        _check_temperature(temperature, base_temperature)
         if mask_positives not in (None, 'label', 'prefix'):
             raise ValueError(f"GHMLCLoss: mask_positives must be None, 'label' or 'prefix', got {mask_positives!r}.")
         for name, v, opts in (('mask_mode', mask_mode, MASK_MODES), ('match', match, ('hungarian', 'argmax')),
@@ -945,6 +946,7 @@ class AHMLCLoss(_MaskedLoss):
                 ):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'AHMLCLoss')
+        _check_temperature(temperature, base_temperature)
         if int(dim) < 1: raise ValueError(f"AHMLCLoss: dim must be >= 1, got {dim}.")
         if not mask_temperature > 0: raise ValueError(f"AHMLCLoss: mask_temperature must be > 0, got {mask_temperature}.")
         if mask_temperature_end is not None and not mask_temperature_end > 0:

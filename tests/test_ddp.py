@@ -194,7 +194,10 @@ def _close(a, b, path=''):
         for i, (x, y) in enumerate(zip(a, b)): _close(x, y, f'{path}/{i}')
     elif isinstance(a, torch.Tensor):
         # the GMM's lower bound is a diagnostic (mean log-likelihood) whose tiny variances amplify float rounding
-        tol = 1e-2 if path.endswith('lower_bound') else 1e-4
+        # A-HMLC's soft masks amplify float32 rounding over the steps: one step of its loss is as close to float64 fused
+        # as unfused (~5e-7 relative) and the one-step DDP test holds it to 1e-5, but after 8 steps the order of the
+        # sums (gathered batch, fused terms) leaves ~1.5e-4 in the optimizer's momentum; a missing gradient average is O(1)
+        tol = 1e-2 if path.endswith('lower_bound') else 1e-3 if path.split('/')[0] in ('ahmlc', 'resumed', 'resumed rank 1') else 1e-4
         assert torch.allclose(a.double(), b.double(), atol=tol, rtol=tol), (path, (a.double() - b.double()).abs().max())
     elif isinstance(a, float): assert abs(a - b) <= 1e-4 * max(1, abs(a)), (path, a, b)
     else: assert a == b, (path, a, b)
