@@ -82,6 +82,7 @@ def plan_composition(labels,            # label of each source digit [S] (0..9)
         raise ValueError(f"`sub_size` must be in 1..{image_size - 1}, smaller than image_size ({image_size}): the small digit "
                          f"sits in a corner of the large one, got {sub_size}.")
     jitter = max(1, image_size // 16) if jitter is None else _whole(jitter, 'jitter')
+    if jitter < 0: raise ValueError(f"`jitter` must be >= 0 (the shift from the corner), got {jitter}.")
     g = torch.Generator().manual_seed(int(seed))
     n_leaves = n_categories * n_classes
     full = n_samples - n_samples % n_leaves  # whole rounds of all leaves, then a random subset of leaves for the rest
@@ -529,7 +530,10 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
             else:
                 raise FileNotFoundError(f"CIFAR-100 not found: '{split}' does not exist. Pass download=True, or put "
                                         f"{self.url} (or its extracted '{self.base_folder}' folder) into '{root}'.")
-        for f in (base / 'meta', split): self._verify(f, (self.file_md5 if md5 is None else md5)[f.name])
+        md5 = self.file_md5 if md5 is None else md5
+        if not isinstance(md5, dict) or not {'meta', split.name} <= set(md5):
+            raise ValueError(f"`md5` must be a dict with the MD5 of 'train', 'test' and 'meta', got {md5!r}.")
+        for f in (base / 'meta', split): self._verify(f, md5[f.name])
         meta = _load_pickle(base / 'meta', 'CIFAR-100 meta')
         fine_names = _names(_need(meta, 'fine_label_names', base / 'meta'))
         coarse_names = _names(_need(meta, 'coarse_label_names', base / 'meta'))
@@ -1097,6 +1101,9 @@ def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y
         xt = torch.from_numpy(np.round(x * 255).astype(np.uint8))
     else: raise ValueError(f"{src}: images x must be uint8 or floats in [0, 1] (got {x.dtype}, values {x.min()}..{x.max()}); rescale them.")
     if y.dtype.kind not in 'iuU': raise ValueError(f"{src}: y has dtype {y.dtype}; label paths are integer ids or names (strings).")
+    if y.dtype.kind == 'i' and y.size and y.min() < 0:
+        raise ValueError(f"{src}: y holds negative ids (rows {_listed(np.flatnonzero((y < 0).any(1)).tolist())}); a label id is "
+                         ">= 0 (-1 often marks a missing label: remove those samples, or give them a label).")
     rows = y.tolist()
     if y.dtype.kind == 'U':
         na = [(i, k, v) for i, r in enumerate(rows) for k, v in enumerate(r) if not v.strip() or v.strip().lower() in MISSING_MARKERS]
@@ -1297,7 +1304,7 @@ def _check_levels(src:dict, # from read_source
             raise ValueError(f"{src['source']}: level '{name}' has one label ({labels[0]!r}) for all {n} samples: a constant "
                              f"level teaches nothing and would score a free 100 %. {drop[0].upper() + drop[1:]}.")
         if {l.lower() for l in labels} <= set(SPLIT_WORDS):
-            use = dict(folder="put the split folders at the top (root/train/<tree>, root/test/<tree>, optionally root/val/<tree>)",
+            use = dict(folder="use split folders named train/, test/ (optionally val/) at the top: root/train/<tree>, root/test/<tree>",
                        csv="name the column 'split'", arrays="save them as the array 'split', not as a column of y")[dataset]
             raise ValueError(f"{src['source']}: level '{name}' holds only the labels {labels}: split names, not classes. "
                              f"To split the data so, {use}; else {drop}.")

@@ -158,7 +158,7 @@ def test_folder_split_folders_deeper(tmp_path):
     for a, b in LEAVES:
         for s, n in (('train', 6), ('test', 2)): write_tree(tmp_path / 'd' / a / b / s, n=n, leaves=(('x',),))
     r = train(tmp_path, '--dataset', 'folder', '--data_root', tmp_path / 'd', '--shared_labels', 'true')
-    refused(r, tmp_path, 'split names', 'root/train/<tree>', advice_free=True)
+    refused(r, tmp_path, 'split names', 'root/train/<tree>')
 
 def test_folder_symlinked_class(tmp_path):
     "A class folder that is a symlink is followed (its images are read), not silently dropped."
@@ -286,3 +286,37 @@ def test_cifar_api_pinned_md5(tmp_path):
     md5 = {n: _md5(base / n) for n in ('train', 'test', 'meta')}
     assert len(CIFAR100Hierarchical(tmp_path, md5=md5)) == 16
     with pytest.raises(ChecksumError, match="'test'|test' has MD5"): CIFAR100Hierarchical(tmp_path, train=False, md5={**md5, 'test': '0' * 32})
+
+# ------------------------------------------------------------------------------------------------- more of our own
+def test_csv_unicode_digit_label(tmp_path):
+    "A label written with a non-ASCII digit ('²') is a name, not an id (int() of it used to fail)."
+    csv = write_csv(tmp_path / 'l.csv', csv_rows(tmp_path, label=lambda f: (f.parts[-3], {'cat': '²'}.get(f.parent.name, f.parent.name))))
+    cfg, (tr, te) = datasets('--dataset', 'csv', '--data_root', csv, '--test_frac', '0.25', '--batch_size', '8')
+    assert '²' in tr.hierarchy.names[1]
+
+@pytest.mark.parametrize('names', [('training', 'testing'), ('Train', 'Validation')])
+def test_folder_split_words_as_a_level(tmp_path, names):
+    "Folders named training/ and testing/ (not the split names read) are no level: refused, saying how to name them."
+    write_tree(tmp_path / 'd' / names[0], n=6); write_tree(tmp_path / 'd' / names[1], n=2)
+    r = train(tmp_path, '--dataset', 'folder', '--data_root', tmp_path / 'd', '--shared_labels', 'true')
+    refused(r, tmp_path, 'split names', 'train/, test/')
+
+def test_npz_negative_ids(tmp_path):
+    "y holding -1 (often 'no label'): refused, naming the rows (not a class of its own)."
+    y = np.array([[i // 16, i // 8] for i in range(32)]); y[[3, 20], 1] = -1
+    np.savez(tmp_path / 'a.npz', x=np.random.RandomState(0).randn(32, 6).astype(np.float32), y=y)
+    r = train(tmp_path, '--dataset', 'arrays', '--data_root', tmp_path / 'a.npz')
+    refused(r, tmp_path, 'a.npz', 'negative ids', "'3', '20'")
+
+def test_npz_split_values_in_y(tmp_path):
+    "A column of y holding 'train'/'test' is a split saved in the wrong place: refused, naming the array 'split'."
+    y = np.array([[a, b, 'test' if i % 4 == 0 else 'train'] for i, (a, b) in enumerate([l for l in LEAVES for _ in range(8)])])
+    np.savez(tmp_path / 'a.npz', x=np.random.RandomState(0).randn(32, 6).astype(np.float32), y=y)
+    r = train(tmp_path, '--dataset', 'arrays', '--data_root', tmp_path / 'a.npz', '--shared_labels', 'true')
+    refused(r, tmp_path, 'split names', "the array 'split'")
+
+def test_folder_a_sample_per_class(tmp_path):
+    "A finest level with one image per class folder (an id, nothing to learn or test): refused."
+    d = write_tree(tmp_path / 'd', n=1, leaves=[('a', f'c{i}') for i in range(8)] + [('b', f'd{i}') for i in range(8)])
+    r = train(tmp_path, '--dataset', 'folder', '--data_root', d, '--batch_size', '2')
+    refused(r, tmp_path, "level 'fine'", 'an id')
