@@ -1082,7 +1082,9 @@ def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y
     x, y = arr['x'], arr['y']
     if y.ndim == 1: y = y[:, None]
     if y.ndim != 2 or y.shape[1] < 1: raise ValueError(f"{src}: y has shape {y.shape}; it must be the label paths [N, L], coarse first.")
-    if x.ndim not in (2, 4): raise ValueError(f"{src}: x has shape {x.shape}; it must be images [N, C, H, W] or feature vectors [N, F].")
+    if x.ndim not in (2, 4):
+        gray = " (gray images [N, H, W]: save x[:, None])" if x.ndim == 3 else ''
+        raise ValueError(f"{src}: x has shape {x.shape}; it must be images [N, C, H, W] or feature vectors [N, F]{gray}.")
     if x.ndim == 4 and x.shape[3] <= 4 < min(x.shape[1], x.shape[2]):
         raise ValueError(f"{src}: x has shape {x.shape}, images with the channels last [N, H, W, C]; save them channels first "
                          f"[N, C, H, W], np.transpose(x, (0, 3, 1, 2)) (as they are they would read as {x.shape[1]} channels "
