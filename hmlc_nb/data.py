@@ -930,7 +930,7 @@ def folder_samples(root, # top folder of a tree root/<level 1>/.../<level L>/<im
     stray, other, empty, broken, files, paths = [], [], [], [], [], []
     for d in inner: stray += [d / f for f in sorted(e.name for e in os.scandir(d) if not e.is_dir()) if f.lower().endswith(exts)]
     for parts, folder in leaves:
-        broken += sorted(f for f in folder.iterdir() if f.is_symlink() and not f.exists())
+        broken += sorted(f for f in folder.iterdir() if not f.name.startswith('.') and not f.is_file() and not f.is_dir())
         names = sorted(f.name for f in folder.iterdir() if f.is_file() and not f.name.startswith('.'))
         mine = [folder / f for f in names if f.lower().endswith(exts)]
         other += [folder / f for f in names if not f.lower().endswith(exts)]
@@ -939,7 +939,8 @@ def folder_samples(root, # top folder of a tree root/<level 1>/.../<level L>/<im
     depth = len(leaves[0][0])
     if stray: raise ValueError(f"Folder tree '{root}': {len(stray)} image(s) outside the leaf folders: {_listed(stray)}. Images must "
                                f"sit in the folders of the last level ({depth} below '{root}'); move them into a class folder.")
-    if broken: raise ValueError(f"Folder tree '{root}': {len(broken)} link(s) to nothing: {_listed(broken)}. Fix or remove them.")
+    if broken: raise ValueError(f"Folder tree '{root}': {len(broken)} entries that are no files (links to nothing, pipes, ...): "
+                                f"{_listed(broken)}. Fix or remove them.")
     if other: raise ValueError(f"Folder tree '{root}': {len(other)} file(s) that are not images ({', '.join(exts)}): {_listed(other)}. "
                                "Remove them or move them out of the tree (names starting with '.' are skipped).")
     if empty: raise ValueError(f"Folder tree '{root}': {len(empty)} class folder(s) hold no images: {_listed(empty)}. "
@@ -1288,14 +1289,15 @@ SPLIT_WORDS = SPLITS + ('training', 'validation', 'testing')  # labels that name
 
 def _check_levels(src:dict, # from read_source
                   dataset:str, # one of OWN_SOURCES (for the fix in the message)
-                  levels:str='', # the levels kept (`levels`); '' or unknown names: all are checked
+                  levels:str='', # the levels kept (`levels`; '': all); with an unknown name nothing is checked (`select_levels` names it)
                  ):
     "A ValueError naming the level and the fix for a level that is no level: split names, one label for all, or an id (a label per row)."
     rows = src['rows']; n, L = len(rows), len(rows[0])
     names = src['level_names'] or _default_level_names(L)
     items = _level_items(levels)
     keep = [names.index(i) if isinstance(i, str) else i for i in items if (i in names if isinstance(i, str) else 0 <= i < L)]
-    if not keep or len(keep) != len(items): keep = list(range(L))
+    if len(keep) != len(items): return  # an unknown level: select_levels refuses it before anything trains
+    keep = keep or list(range(L))
     for k in keep:
         labels, name = sorted({str(r[k]) for r in rows}), names[k]
         drop = dict(folder="remove that folder level from the tree", csv=f"remove the column '{name}'",

@@ -320,3 +320,10 @@ def test_folder_a_sample_per_class(tmp_path):
     d = write_tree(tmp_path / 'd', n=1, leaves=[('a', f'c{i}') for i in range(8)] + [('b', f'd{i}') for i in range(8)])
     r = train(tmp_path, '--dataset', 'folder', '--data_root', d, '--batch_size', '2')
     refused(r, tmp_path, "level 'fine'", 'an id')
+
+@pytest.mark.skipif(not hasattr(os, 'mkfifo'), reason="no named pipes here")
+def test_folder_pipe_named_png(tmp_path):
+    "A named pipe called x.png in a class folder (not a file): refused, naming it (it was silently skipped)."
+    d = write_tree(tmp_path / 'd'); os.mkfifo(d / 'animal' / 'cat' / 'pipe.png')
+    r = train(tmp_path, '--dataset', 'folder', '--data_root', d)
+    refused(r, tmp_path, 'pipe.png', 'no files')
