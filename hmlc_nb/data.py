@@ -1317,10 +1317,25 @@ def _check_levels(src:dict, # from read_source
                              f"class (no label has a second sample to learn from or to test). {drop[0].upper() + drop[1:]}.")
 
 # %% ../nbs/01_data.ipynb #659f4e62
-def _own_hierarchy(src:dict, shared_labels:bool) -> tuple:
+def _reversed_levels(src:dict, dataset:str|None) -> str|None:
+    "The message for levels given fine first (each label of a level inside one label of the next), else None."
+    rows = src['rows']; L = len(rows[0]); names = src['level_names'] or _default_level_names(L)
+    for h in range(1, L):
+        up = {}
+        for r in rows: up.setdefault(str(r[h - 1]), set()).add(str(r[h]))
+        if all(len(s) == 1 for s in up.values()) and len(set(up)) > len({str(r[h]) for r in rows}):
+            a, b = names[h - 1], names[h]
+            fix = dict(folder=f"nest the folders the other way round (root/<{b}>/<{a}>/...)", csv=f"put the column '{b}' before '{a}'",
+                       arrays=f"swap those columns of y (and of level_names)").get(dataset, f"give '{b}' before '{a}'")
+            return (f"{src['source']}: level '{b}' is coarser than '{a}' (each '{a}' label sits in one '{b}' label, a '{b}' label "
+                    f"holds several), but levels go coarse first: {fix}.")
+    return None
+
+def _own_hierarchy(src:dict, shared_labels:bool, dataset:str|None=None) -> tuple:
     "The hierarchy of a source's label paths and the label ids `[N, L]`; errors name the source and the fix."
     try: h = Hierarchy.from_paths(src['rows'], src['level_names'], shared_labels)
     except ValueError as e:
+        if 'shared_labels' in str(e) and (flipped := _reversed_levels(src, dataset)): raise ValueError(flipped) from None
         fix = (" (command line: --shared_labels true)" if 'shared_labels' in str(e) else '')
         raise ValueError(f"{src['source']}: {e}{fix}") from None
     index = [{n: i for i, n in enumerate(names)} for names in h.names]
@@ -1341,7 +1356,7 @@ def own_datasets(cfg, # a TrainConfig (or any object with its fields) whose data
     "The train, validation and test sets of an own data source, with their `.hierarchy`."
     src = read_source(cfg.dataset, cfg.data_root)
     _check_levels(src, cfg.dataset, getattr(cfg, 'levels', ''))
-    h, targets = _own_hierarchy(src, getattr(cfg, 'shared_labels', False))
+    h, targets = _own_hierarchy(src, getattr(cfg, 'shared_labels', False), cfg.dataset)
     if 'x' in src and src['x'].ndim == 2:
         x = src['x']
         if cfg.encoder != 'mlp' or cfg.in_channels != x.shape[1]:

@@ -327,3 +327,15 @@ def test_folder_pipe_named_png(tmp_path):
     d = write_tree(tmp_path / 'd'); os.mkfifo(d / 'animal' / 'cat' / 'pipe.png')
     r = train(tmp_path, '--dataset', 'folder', '--data_root', d)
     refused(r, tmp_path, 'pipe.png', 'no files')
+
+@pytest.mark.parametrize('source', ['csv', 'folder'])
+def test_levels_fine_first(tmp_path, source):
+    "Levels given fine first (each kind in one kingdom): the message says to put the coarse one first, not --shared_labels."
+    if source == 'csv':
+        data = write_csv(tmp_path / 'l.csv', csv_rows(tmp_path, label=lambda f: (f.parent.name, f.parts[-3])), 'path,kind,kingdom')
+        says = "put the column 'kingdom' before 'kind'"
+    else:
+        data = write_tree(tmp_path / 'd', leaves=[(b, a) for a, b in LEAVES])
+        says = 'nest the folders the other way round'
+    r = train(tmp_path, '--dataset', source, '--data_root', data)
+    refused(r, tmp_path, 'coarse first', says)
