@@ -1112,6 +1112,9 @@ def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y
         na = [(i, k, v) for i, r in enumerate(rows) for k, v in enumerate(r) if not v.strip() or v.strip().lower() in MISSING_MARKERS]
         if na: raise ValueError(f"{src}: y holds {len(na)} empty or missing label(s) (row, column, value): {_listed(na)}; "
                                 "fill them in or remove those samples.")
+        padded = [(i, k, v) for i, r in enumerate(rows) for k, v in enumerate(r) if v != v.strip()]
+        if padded: raise ValueError(f"{src}: y holds {len(padded)} label(s) with spaces around them (row, column, value): "
+                                    f"{_listed(padded)}; 'cat ' and 'cat' would be two classes. Strip them (np.char.strip(y)).")
     names = None
     if 'level_names' in arr:
         names = [str(n) for n in np.asarray(arr['level_names']).reshape(-1).tolist()]

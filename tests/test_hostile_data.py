@@ -339,3 +339,10 @@ def test_levels_fine_first(tmp_path, source):
         says = 'nest the folders the other way round'
     r = train(tmp_path, '--dataset', source, '--data_root', data)
     refused(r, tmp_path, 'coarse first', says)
+
+def test_npz_label_with_spaces(tmp_path):
+    "A string label with a trailing space ('cat ' beside 'cat'): refused, not a class of its own."
+    y = np.array([[a, b] for a, b in LEAVES for _ in range(8)]); y[0, 1] = 'cat '
+    np.savez(tmp_path / 'a.npz', x=np.random.RandomState(0).randn(32, 6).astype(np.float32), y=y)
+    r = train(tmp_path, '--dataset', 'arrays', '--data_root', tmp_path / 'a.npz')
+    refused(r, tmp_path, 'a.npz', 'spaces around them', "(0, 1, 'cat ')")
