@@ -10,17 +10,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from .hierarchy import Hierarchy, folder_leaves
+from .hierarchy import Hierarchy, folder_leaves, _default_level_names
 
 # %% auto #0
 __all__ = ['FASHION_ITEMS', 'FASHION_TREE', 'FASHION_LEVELS', 'FASHION_FILES', 'FASHION_RAW_MD5', 'MODELNET40_COARSE',
-           'IMG_EXTENSIONS', 'OWN_SOURCES', 'FEATURE_NOISE', 'SPLITS', 'MAX_IN_MEMORY', 'plan_composition',
-           'compose_hierarchical', 'digits_hierarchy', 'HierarchicalDigits', 'ChecksumError', 'fetch_verified',
-           'extract_verified', 'prepare_mnist', 'HierarchicalMNIST', 'fashion_hierarchy', 'read_verified_idx',
-           'fashion_mnist_files', 'FashionMNISTHierarchical', 'CIFAR100Hierarchical', 'ModelNet40',
-           'HierarchicalImageFolder', 'select_levels', 'val_split', 'SplitDataset', 'make_datasets',
-           'is_tensor_dataset', 'folder_samples', 'read_folder', 'read_csv', 'read_arrays', 'read_source',
-           'scan_images', 'load_images', 'data_defaults', 'InMemoryDataset', 'FileImages', 'own_datasets']
+           'IMG_EXTENSIONS', 'OWN_SOURCES', 'FEATURE_NOISE', 'SPLITS', 'MISSING_MARKERS', 'MAX_IN_MEMORY',
+           'SPLIT_WORDS', 'plan_composition', 'compose_hierarchical', 'digits_hierarchy', 'HierarchicalDigits',
+           'ChecksumError', 'fetch_verified', 'extract_verified', 'prepare_mnist', 'HierarchicalMNIST',
+           'fashion_hierarchy', 'read_verified_idx', 'fashion_mnist_files', 'FashionMNISTHierarchical',
+           'CIFAR100Hierarchical', 'ModelNet40', 'HierarchicalImageFolder', 'select_levels', 'val_split',
+           'SplitDataset', 'make_datasets', 'is_tensor_dataset', 'folder_samples', 'read_folder', 'read_csv',
+           'read_arrays', 'read_source', 'scan_images', 'load_images', 'data_defaults', 'InMemoryDataset', 'FileImages',
+           'own_datasets']
 
 # %% ../nbs/01_data.ipynb #ca2372c5
 def _resize(x, size):
@@ -55,6 +56,13 @@ def _positions(n, image_size, sub_size, position, jitter, generator):
         return y, x
     raise ValueError(f"`position` must be 'corner' or 'anywhere', got {position!r}.")
 
+# %% ../nbs/01_data.ipynb #366a74cd
+def _whole(v, name:str) -> int:
+    "`v` as an int when it is a whole number (an int, or a float such as 8.0); else a ValueError naming `name`."
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer, float, np.floating)) or not float(v).is_integer():
+        raise ValueError(f"`{name}` must be a whole number of pixels, got {v!r}.")
+    return int(v)
+
 # %% ../nbs/01_data.ipynb #1e053606
 def plan_composition(labels,            # label of each source digit [S] (0..9)
                      n_samples,          # number of images to compose
@@ -69,9 +77,12 @@ def plan_composition(labels,            # label of each source digit [S] (0..9)
     "Draw what to compose: balanced (category, class) leaves, their source digits and the small digit's position."
     labels = torch.as_tensor(labels).long()
     if n_samples < 1: raise ValueError(f"`n_samples` must be >= 1, got {n_samples}.")
-    sub_size = max(4, round(image_size * 5 / 16)) if sub_size is None else int(sub_size)
-    if not 1 <= sub_size <= image_size: raise ValueError(f"`sub_size` must be in 1..image_size ({image_size}), got {sub_size}.")
-    jitter = max(1, image_size // 16) if jitter is None else int(jitter)
+    sub_size = max(4, round(image_size * 5 / 16)) if sub_size is None else _whole(sub_size, 'sub_size')
+    if not 1 <= sub_size < image_size:
+        raise ValueError(f"`sub_size` must be in 1..{image_size - 1}, smaller than image_size ({image_size}): the small digit "
+                         f"sits in a corner of the large one, got {sub_size}.")
+    jitter = max(1, image_size // 16) if jitter is None else _whole(jitter, 'jitter')
+    if jitter < 0: raise ValueError(f"`jitter` must be >= 0 (the shift from the corner), got {jitter}.")
     g = torch.Generator().manual_seed(int(seed))
     n_leaves = n_categories * n_classes
     full = n_samples - n_samples % n_leaves  # whole rounds of all leaves, then a random subset of leaves for the rest
@@ -292,7 +303,7 @@ class HierarchicalMNIST(torch.utils.data.Dataset):
                  train=True,         # MNIST's train (60,000 sources) or test (10,000 sources) split
                  download=False,     # download MNIST with torchvision if missing
                  image_size=192,     # side of the images (paper: 192)
-                 sub_size=32,        # side of the small digit (paper: 32)
+                 sub_size:int|None=None, # side of the small digit; default image_size / 6 rounded (paper: 32 of 192)
                  n_samples:int|None=None,     # number of images; default the number of source digits of the split
                  seed=0,             # composition seed (the test split uses seed + 1_000_003)
                  transform:callable|None=None,     # applied to a PIL image ('L'); None: float tensor [1, H, W] in [0, 1]
@@ -317,6 +328,7 @@ class HierarchicalMNIST(torch.utils.data.Dataset):
             raise ValueError(f"MNIST labels under '{m.raw_folder}' must be 0..9, got {src_labels.min().item()}..{src_labels.max().item()}.")
         self.hierarchy = digits_hierarchy(n_levels)
         n_samples = len(self.sources) if n_samples is None else int(n_samples)
+        if sub_size is None: sub_size = max(4, round(image_size * 32 / 192))  # scales with the image, as for the digits
         self.plan = plan_composition(src_labels, n_samples, image_size, sub_size, position, jitter,
                                      seed=seed if train else seed + 1_000_003)
         self.targets = _digit_targets(self.plan, n_levels)
@@ -493,12 +505,15 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
     filename = "cifar-100-python.tar.gz"
     tgz_md5 = "eb9058c3a382ffc7106e4002c42a8d85"
     base_folder = "cifar-100-python"
+    file_md5 = {'train': '16019d7e3df5f24257cddd939b257f8d', 'test': 'f0ef6b0ae62326f3e7ffdfab6717acfc',
+                'meta': '7973b15100ade9c7d40fb424638fde48'}  # the extracted files (torchvision's CIFAR100 checks the same)
 
     def __init__(self,
                  root,            # folder holding cifar-100-python/ (or the archive)
                  train=True,      # the train (50,000) or test (10,000) pickle
                  download=False,  # download the archive if missing (MD5-verified)
                  transform:callable|None=None,  # applied to a PIL RGB image; None: float tensor [3, 32, 32] in [0, 1]
+                 md5:dict|None=None, # MD5 of each extracted file ('train', 'test', 'meta'); default `file_md5`, the published files'
                 ):
         root = Path(root).expanduser()
         base = root / self.base_folder
@@ -515,6 +530,10 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
             else:
                 raise FileNotFoundError(f"CIFAR-100 not found: '{split}' does not exist. Pass download=True, or put "
                                         f"{self.url} (or its extracted '{self.base_folder}' folder) into '{root}'.")
+        md5 = self.file_md5 if md5 is None else md5
+        if not isinstance(md5, dict) or not {'meta', split.name} <= set(md5):
+            raise ValueError(f"`md5` must be a dict with the MD5 of 'train', 'test' and 'meta', got {md5!r}.")
+        for f in (base / 'meta', split): self._verify(f, md5[f.name])
         meta = _load_pickle(base / 'meta', 'CIFAR-100 meta')
         fine_names = _names(_need(meta, 'fine_label_names', base / 'meta'))
         coarse_names = _names(_need(meta, 'coarse_label_names', base / 'meta'))
@@ -536,6 +555,16 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
         self.data = torch.from_numpy(data.reshape(-1, 3, 32, 32).copy())
         self.targets = torch.from_numpy(np.stack([coarse, fine], 1))
         self.train, self.transform, self.root = train, transform, root
+
+    @staticmethod
+    def _verify(path, md5):
+        "A ChecksumError naming `path` unless its MD5 is `md5` (a FileNotFoundError when it is missing)."
+        if not path.is_file(): raise FileNotFoundError(f"CIFAR-100 file '{path}' not found: extract the official archive again.")
+        got = _md5(path)
+        if got != md5:
+            raise ChecksumError(f"'{path}' has MD5 {got}, expected {md5} (the published CIFAR-100 file): it is corrupt, "
+                                f"incomplete or not the official one. Delete the folder '{path.parent}' and run again with "
+                                "download=True (or extract the official archive there).")
 
     @staticmethod
     def _parents(fine, coarse, fine_names, coarse_names, path):
@@ -647,6 +676,33 @@ class ModelNet40(torch.utils.data.Dataset):
         x = self.data[i]
         return (self.transform(x) if self.transform is not None else x), self.targets[i]
 
+# %% ../nbs/01_data.ipynb #d8c6b650
+def _tree_dirs(root, # the top folder; its sub-folders are the first level
+              ) -> tuple: # (leaves, inner): sorted (names, folder) of every leaf folder; the folders above them
+    "The folders of a tree, following linked folders; a ValueError for uneven depth, a link loop or one folder reached twice."
+    root = Path(root).expanduser()
+    if not root.is_dir(): raise FileNotFoundError(f"Folder tree root '{root}' does not exist or is not a folder.")
+    leaves, inner, seen = [], [], {}
+    def visit(d, parts, above):
+        real = os.path.realpath(d)
+        if real in above: raise ValueError(f"Folder tree '{root}': '{d}' links back to '{above[real]}' (a loop); remove the link.")
+        if real in seen:
+            raise ValueError(f"Folder tree '{root}': '{d}' and '{seen[real]}' are the same folder (a link): its images would "
+                             "get two label paths. Remove the link, or copy the images if they belong to both.")
+        seen[real] = d
+        subs = sorted(e.name for e in os.scandir(d) if not e.name.startswith('.') and e.is_dir())  # is_dir follows links
+        if not subs and parts: leaves.append((parts, d)); return
+        inner.append(d)
+        for s in subs: visit(d / s, parts + (s,), {**above, real: d})
+    visit(root, (), {})
+    if not leaves: raise ValueError(f"Folder '{root}' has no sub-folders: put each class in a folder (root/coarse/fine/...).")
+    depth = len(leaves[0][0])
+    for parts, p in leaves:
+        if len(parts) != depth:
+            raise ValueError(f"Folder tree under '{root}' has uneven depth: '{p}' is {len(parts)} levels deep but "
+                             f"'{leaves[0][1]}' is {depth}; every leaf folder must sit at the same depth.")
+    return leaves, inner
+
 # %% ../nbs/01_data.ipynb #632e180b
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')
 
@@ -662,15 +718,13 @@ class HierarchicalImageFolder(torch.utils.data.Dataset):
                 ):
         from torchvision.datasets.folder import default_loader
         root = Path(root).expanduser()
-        leaves = folder_leaves(root)   # FileNotFoundError / uneven depth -> ValueError naming the folder
+        leaves, inner = _tree_dirs(root)   # FileNotFoundError / uneven depth -> ValueError naming the folder
         exts = tuple(e.lower() for e in extensions)
-        leaf_dirs = {p for _, p in leaves}
-        for dirpath, dirnames, files in os.walk(root):
-            dirnames[:] = [d for d in dirnames if not d.startswith('.')]
-            if Path(dirpath) not in leaf_dirs and any(f.lower().endswith(exts) for f in files):
-                raise ValueError(f"Folder '{dirpath}' holds images but is not a leaf folder: images must sit in the folders "
+        for d in inner:
+            if any(not e.is_dir() and e.name.lower().endswith(exts) for e in os.scandir(d)):
+                raise ValueError(f"Folder '{d}' holds images but is not a leaf folder: images must sit in the folders "
                                  f"of the last level ({len(leaves[0][0])} below '{root}'). Move them into a sub-folder.")
-        try: self.hierarchy = Hierarchy.from_folders(root, level_names, shared_labels)
+        try: self.hierarchy = Hierarchy.from_paths([parts for parts, _ in leaves], level_names, shared_labels)
         except ValueError as e: raise ValueError(f"Folder tree '{root}': {e}") from None
         index = [{n: i for i, n in enumerate(names)} for names in self.hierarchy.names]
         self.samples, paths = [], []
@@ -816,6 +870,21 @@ def _targets_of(ds) -> torch.Tensor:
     if not isinstance(t, torch.Tensor) or t.ndim != 2: raise ValueError(f"{type(ds).__name__} has no label paths `.targets` [N, L]; val_frac needs them (or val_frac=0).")
     return t
 
+# %% ../nbs/01_data.ipynb #c64e7f4e
+def _check_trained(train, val, test, source:str):
+    "A ValueError naming the labels of the test or validation split that no training sample has (they would be scored, never learned)."
+    h, have = train.hierarchy, _targets_of(train)
+    for what, ds in (('test', test), ('validation', val)):
+        if ds is None: continue
+        t = _targets_of(ds)
+        for k, level in enumerate(h.level_names):
+            lack = sorted(set(t[:, k].tolist()) - set(have[:, k].tolist()))
+            if lack:
+                raise ValueError(f"{source}: the {what} split holds {len(lack)} label(s) of level '{level}' that no training "
+                                 f"sample has: {_listed([h.names[k][i] for i in lack])}. A class never trained on cannot be "
+                                 "learned but would be scored; give each class training samples (add samples, move some "
+                                 "to the 'train' split, or lower test_frac / val_frac / n_train).")
+
 # %% ../nbs/01_data.ipynb #ef75ecc0
 def make_datasets(cfg, # a TrainConfig (or any object with its fields): dataset, sizes, data_root, data_seed, val_frac
                   transform:callable|None=None, # transform of the *training* set (e.g. MultiView(...)); None: plain tensors
@@ -834,6 +903,7 @@ def make_datasets(cfg, # a TrainConfig (or any object with its fields): dataset,
     from hmlc_nb.imbalance import apply_imbalance  # uneven coarse groups, long-tailed training split (01b_imbalance)
     train, val, test = apply_imbalance(train, val, test, getattr(cfg, 'imbalance', 1.0), getattr(cfg, 'imbalance_order', 'leaf'),
                                        getattr(cfg, 'coarse_sizes', ''), cfg.data_seed)
+    if cfg.dataset in OWN_SOURCES: _check_trained(train, val, test, f"{cfg.dataset} data '{cfg.data_root}'")
     return (train, val, test) if with_val else (train, test)
 
 # %% ../nbs/01_data.ipynb #2a38f174
@@ -855,14 +925,12 @@ def folder_samples(root, # top folder of a tree root/<level 1>/.../<level L>/<im
                   ) -> tuple: # (files, paths): every image, and the folder names above it (its label path)
     "The images of a folder tree and their label paths; a ValueError for a tree that is not one (names the files)."
     root = Path(root).expanduser()
-    leaves = folder_leaves(root)  # FileNotFoundError, or a ValueError for uneven depth naming the folders
+    leaves, inner = _tree_dirs(root)  # FileNotFoundError, or a ValueError for uneven depth naming the folders
     exts = tuple(e.lower() for e in extensions)
-    leaf_dirs = {p for _, p in leaves}
-    stray, other, empty, files, paths = [], [], [], [], []
-    for dirpath, dirnames, names in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith('.'))
-        if Path(dirpath) not in leaf_dirs: stray += [Path(dirpath) / f for f in sorted(names) if f.lower().endswith(exts)]
+    stray, other, empty, broken, files, paths = [], [], [], [], [], []
+    for d in inner: stray += [d / f for f in sorted(e.name for e in os.scandir(d) if not e.is_dir()) if f.lower().endswith(exts)]
     for parts, folder in leaves:
+        broken += sorted(f for f in folder.iterdir() if not f.name.startswith('.') and not f.is_file() and not f.is_dir())
         names = sorted(f.name for f in folder.iterdir() if f.is_file() and not f.name.startswith('.'))
         mine = [folder / f for f in names if f.lower().endswith(exts)]
         other += [folder / f for f in names if not f.lower().endswith(exts)]
@@ -871,6 +939,8 @@ def folder_samples(root, # top folder of a tree root/<level 1>/.../<level L>/<im
     depth = len(leaves[0][0])
     if stray: raise ValueError(f"Folder tree '{root}': {len(stray)} image(s) outside the leaf folders: {_listed(stray)}. Images must "
                                f"sit in the folders of the last level ({depth} below '{root}'); move them into a class folder.")
+    if broken: raise ValueError(f"Folder tree '{root}': {len(broken)} entries that are no files (links to nothing, pipes, ...): "
+                                f"{_listed(broken)}. Fix or remove them.")
     if other: raise ValueError(f"Folder tree '{root}': {len(other)} file(s) that are not images ({', '.join(exts)}): {_listed(other)}. "
                                "Remove them or move them out of the tree (names starting with '.' are skipped).")
     if empty: raise ValueError(f"Folder tree '{root}': {len(empty)} class folder(s) hold no images: {_listed(empty)}. "
@@ -879,13 +949,23 @@ def folder_samples(root, # top folder of a tree root/<level 1>/.../<level L>/<im
 
 # %% ../nbs/01_data.ipynb #77f6a087
 def _split_folders(root:Path) -> dict|None:
-    "`{split: folder}` when `root` holds `train/` and `test/` (and maybe `val/`) and nothing else; None for a plain tree."
-    subs = {d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith('.')}
-    if not subs & {'train', 'test'} or not subs <= set(SPLITS): return None
-    if not {'train', 'test'} <= subs:
-        raise ValueError(f"Folder tree '{root}' has the split folder(s) {sorted(subs)} but not both 'train' and 'test': add the "
+    "`{split: folder}` when `root` holds `train/` and `test/` (and maybe `val/`), any case, and nothing else; None for a plain tree."
+    subs = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith('.'))
+    named = [d for d in subs if d.lower() in SPLITS]
+    if not named: return None
+    lower = [d.lower() for d in named]
+    twice = [d for d in named if lower.count(d.lower()) > 1]
+    if twice: raise ValueError(f"Folder tree '{root}' has the split folders {twice}, which differ only in case; keep one per split.")
+    others = [d for d in subs if d.lower() not in SPLITS]
+    if others:
+        if len(named) == 1: return None  # one class that happens to be called so ('train' beside 'bus' and 'car')
+        raise ValueError(f"Folder tree '{root}' holds the split folders {named} beside the folders {others[:5]}: give either "
+                         "split folders (train/, test/, optionally val/, each a whole tree) or class folders, not both. Move "
+                         f"the other folders into the split folders or out of '{root}'.")
+    if not {'train', 'test'} <= set(lower):
+        raise ValueError(f"Folder tree '{root}' has the split folder(s) {named} but not both 'train' and 'test': add the "
                          "missing one (val/ is optional), or move the class folders out of the split folders.")
-    return {s: root / s for s in SPLITS if s in subs}
+    return {s: root / d for s in SPLITS for d in named if d.lower() == s}
 
 # %% ../nbs/01_data.ipynb #cb426b9a
 def read_folder(root, # the folder tree, or a folder holding train/, test/ (and val/) trees
@@ -906,16 +986,24 @@ def read_folder(root, # the folder tree, or a folder holding train/, test/ (and 
     return dict(files=files, rows=rows, split=split if splits else None, level_names=None, source=f"Folder tree '{root}'")
 
 # %% ../nbs/01_data.ipynb #d19555d9
+MISSING_MARKERS = ('nan', '-nan', 'na', 'n/a', '#n/a', 'null', 'none', '<na>', 'nat')  # how tables write a missing value (any case)
+
 def _label_value(v:str):
-    "A CSV label cell: an int when it is written as one (ids sort as numbers), else the name."
-    return int(v) if v.isdigit() else v
+    "A CSV label cell: an int when written as one without leading zeros (ids sort as numbers), else the string as written."
+    return int(v) if v.isascii() and v.isdigit() and str(int(v)) == v else v
+
+def _column(head:list, name:str, src:str, what:str):
+    "The header's column called `name`, any case (None when there is none); a ValueError when several are."
+    hits = [h for h in head if h.lower() == name.lower()]
+    if len(hits) > 1: raise ValueError(f"{src}: the columns {hits} all name the {what} column '{name}' (case aside); keep one.")
+    return hits[0] if hits else None
 
 def read_csv(file, # the CSV file: a header line, then one row per sample
-             path_column:str='path', # the column of the image files (relative to the CSV file's folder)
-             split_column:str='split', # the optional column of the splits ('train', 'val', 'test')
+             path_column:str='path', # the column of the image files (relative to the CSV file's folder), any case
+             split_column:str='split', # the optional column of the splits ('train', 'val', 'test'), any case
              extensions=IMG_EXTENSIONS, # file endings counted as images
             ) -> dict: # files, label-path rows, split (or None), level_names (the level columns), source
-    "The samples of a CSV file: every column but the path and the split is a level, coarse first."
+    "The samples of a CSV file: every column but the path and the split is a level, coarse first; labels as written."
     import csv
     f = Path(file).expanduser()
     src = f"CSV file '{f}'"
@@ -923,37 +1011,50 @@ def read_csv(file, # the CSV file: a header line, then one row per sample
         raise FileNotFoundError(f"{src} (data_root of dataset 'csv') does not exist or is not a file; give the CSV file "
                                 f"(a column '{path_column}' and one column per level).")
     try:
-        with open(f, newline='', encoding='utf-8-sig') as fh: table = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
+        with open(f, newline='', encoding='utf-8-sig') as fh:
+            rd = csv.reader(fh); table = [(rd.line_num, r) for r in rd if any(c.strip() for c in r)]
     except (UnicodeDecodeError, csv.Error) as e: raise ValueError(f"{src} cannot be read as CSV text ({e}); save it as UTF-8 CSV.") from None
     if not table: raise ValueError(f"{src} is empty; write a header line ({path_column},<level 1>,...,<level L>) and a row per sample.")
-    head = [h.strip() for h in table[0]]
+    head = [h.strip() for h in table[0][1]]
     twice = sorted({h for h in head if head.count(h) > 1})
     if twice: raise ValueError(f"{src}: the header names the column(s) {twice} twice; give every column its own name.")
-    if path_column not in head:
+    pcol, scol = _column(head, path_column, src, 'path'), _column(head, split_column, src, 'split')
+    if pcol is None:
         raise ValueError(f"{src} has no column '{path_column}' (its columns: {head}); name the column of the image files "
                          f"'{path_column}' (paths relative to the CSV file's folder).")
-    levels = [h for h in head if h not in (path_column, split_column)]
+    levels = [h for h in head if h not in (pcol, scol)]
     if not levels: raise ValueError(f"{src} has no label columns (its columns: {head}); add one column per level, coarse first.")
-    body = table[1:]
+    lines, body = [n for n, _ in table[1:]], [r for _, r in table[1:]]
     if not body: raise ValueError(f"{src} has a header but no rows; add one row per sample.")
-    short = [i + 2 for i, r in enumerate(body) if len(r) != len(head)]
+    short = [lines[i] for i, r in enumerate(body) if len(r) != len(head)]
     if short: raise ValueError(f"{src}: {len(short)} row(s) do not have the header's {len(head)} columns (lines {_listed(short)}); "
                                "give every row a value in every column.")
-    blank = [(i + 2, h) for i, r in enumerate(body) for h, c in zip(head, r) if not c.strip() and h != split_column]
+    blank = [(lines[i], h) for i, r in enumerate(body) for h, c in zip(head, r) if not c.strip() and h != scol]
     if blank: raise ValueError(f"{src}: {len(blank)} empty cell(s) (line, column): {_listed(blank)}; fill them in or remove the rows.")
     col = {h: [r[j].strip() for r in body] for j, h in enumerate(head)}
-    files = [f.parent / p for p in col[path_column]]
+    na = [(lines[i], h, v) for h in levels for i, v in enumerate(col[h]) if v.lower() in MISSING_MARKERS]
+    if na: raise ValueError(f"{src}: {len(na)} label cell(s) hold a missing value (line, column, value): {_listed(na)}; fill in "
+                            "the labels or remove the rows (a label really called so: rename it, e.g. 'na_').")
+    files = [f.parent / p for p in col[pcol]]
     missing = [p for p in files if not p.is_file()]
-    if missing: raise ValueError(f"{src}: {len(missing)} file(s) of column '{path_column}' do not exist: {_listed(missing)}. "
+    if missing: raise ValueError(f"{src}: {len(missing)} file(s) of column '{pcol}' do not exist: {_listed(missing)}. "
                                  f"Fix the paths (relative to '{f.parent}') or remove the rows.")
     exts = tuple(e.lower() for e in extensions)
     other = [p for p in files if not p.name.lower().endswith(exts)]
     if other: raise ValueError(f"{src}: {len(other)} file(s) that are not images ({', '.join(exts)}): {_listed(other)}; remove those rows.")
+    first, dup, clash = {}, [], []
+    for i, p in enumerate(files):  # one row per file: the same image twice would sit in the training and the test split
+        j = first.setdefault(os.path.normcase(os.path.realpath(p)), i)
+        if j != i: (dup if all(col[h][i] == col[h][j] for h in levels) else clash).append(f"{col[pcol][i]} (lines {lines[j]}, {lines[i]})")
+    if clash: raise ValueError(f"{src}: {len(clash)} file(s) listed again with other labels: {_listed(clash)}. An image has one "
+                               "label path; keep one row per file.")
+    if dup: raise ValueError(f"{src}: {len(dup)} duplicate row(s), a file listed twice: {_listed(dup)}. It would be trained on "
+                             "twice and could sit in the training and the test split at once; keep one row per file.")
     split = None
-    if split_column in head:
-        split = [s.lower() or 'train' for s in col[split_column]]
+    if scol is not None:
+        split = [s.lower() or 'train' for s in col[scol]]
         bad = sorted({s for s in split if s not in SPLITS})
-        if bad: raise ValueError(f"{src}: column '{split_column}' holds {bad}; use 'train', 'val' or 'test' (empty: train).")
+        if bad: raise ValueError(f"{src}: column '{scol}' holds {bad}; use 'train', 'val' or 'test' (empty: train).")
     vals = {h: [_label_value(v) for v in col[h]] for h in levels}
     rows = [list(r) for r in zip(*(vals[h] for h in levels))]
     return dict(files=files, rows=rows, split=split, level_names=levels, source=src)
@@ -982,7 +1083,13 @@ def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y
     x, y = arr['x'], arr['y']
     if y.ndim == 1: y = y[:, None]
     if y.ndim != 2 or y.shape[1] < 1: raise ValueError(f"{src}: y has shape {y.shape}; it must be the label paths [N, L], coarse first.")
-    if x.ndim not in (2, 4): raise ValueError(f"{src}: x has shape {x.shape}; it must be images [N, C, H, W] or feature vectors [N, F].")
+    if x.ndim not in (2, 4):
+        gray = " (gray images [N, H, W]: save x[:, None])" if x.ndim == 3 else ''
+        raise ValueError(f"{src}: x has shape {x.shape}; it must be images [N, C, H, W] or feature vectors [N, F]{gray}.")
+    if x.ndim == 4 and x.shape[3] <= 4 < min(x.shape[1], x.shape[2]):
+        raise ValueError(f"{src}: x has shape {x.shape}, images with the channels last [N, H, W, C]; save them channels first "
+                         f"[N, C, H, W], np.transpose(x, (0, 3, 1, 2)) (as they are they would read as {x.shape[1]} channels "
+                         f"of {x.shape[2]}x{x.shape[3]} pixels).")
     lens = {k: len(arr[k]) for k in ('x', 'y', 'split') if k in arr}
     if len(set(lens.values())) > 1:
         raise ValueError(f"{src}: the arrays have different lengths ({', '.join(f'{k} {n}' for k, n in lens.items())}); "
@@ -997,11 +1104,23 @@ def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y
         xt = torch.from_numpy(np.round(x * 255).astype(np.uint8))
     else: raise ValueError(f"{src}: images x must be uint8 or floats in [0, 1] (got {x.dtype}, values {x.min()}..{x.max()}); rescale them.")
     if y.dtype.kind not in 'iuU': raise ValueError(f"{src}: y has dtype {y.dtype}; label paths are integer ids or names (strings).")
+    if y.dtype.kind == 'i' and y.size and y.min() < 0:
+        raise ValueError(f"{src}: y holds negative ids (rows {_listed(np.flatnonzero((y < 0).any(1)).tolist())}); a label id is "
+                         ">= 0 (-1 often marks a missing label: remove those samples, or give them a label).")
     rows = y.tolist()
+    if y.dtype.kind == 'U':
+        na = [(i, k, v) for i, r in enumerate(rows) for k, v in enumerate(r) if not v.strip() or v.strip().lower() in MISSING_MARKERS]
+        if na: raise ValueError(f"{src}: y holds {len(na)} empty or missing label(s) (row, column, value): {_listed(na)}; "
+                                "fill them in or remove those samples.")
+        padded = [(i, k, v) for i, r in enumerate(rows) for k, v in enumerate(r) if v != v.strip()]
+        if padded: raise ValueError(f"{src}: y holds {len(padded)} label(s) with spaces around them (row, column, value): "
+                                    f"{_listed(padded)}; 'cat ' and 'cat' would be two classes. Strip them (np.char.strip(y)).")
     names = None
     if 'level_names' in arr:
         names = [str(n) for n in np.asarray(arr['level_names']).reshape(-1).tolist()]
         if len(names) != y.shape[1]: raise ValueError(f"{src}: level_names has {len(names)} entries but y has {y.shape[1]} levels; one name per column of y.")
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice: raise ValueError(f"{src}: level_names {names} repeats {twice}; give every level (column of y) its own name.")
     split = None
     if 'split' in arr:
         s = arr['split']
@@ -1030,6 +1149,11 @@ def _stamp(files:list) -> tuple:
 _IMAGE_CACHE = {}  # one entry per kind ('scan', 'load'): a command line checks the data, then trains on the same
 
 # %% ../nbs/01_data.ipynb #2920d332
+def _too_large(f, source:str, e) -> str:
+    "The message for an image over Pillow's decompression-bomb limit."
+    return (f"{source}: image '{f}' is larger than Pillow's limit against decompression bombs ({str(e)[:120]}); shrink it or "
+            "remove it from the data (or raise PIL.Image.MAX_IMAGE_PIXELS if you trust the file).")
+
 def scan_images(files:list, # image files
                 source:str='Images', # where they come from, for the message
                ) -> tuple: # (sizes [(w, h)], modes) from the headers
@@ -1040,6 +1164,7 @@ def scan_images(files:list, # image files
     for f in files:
         try:
             with Image.open(f) as im: sizes.append(im.size); modes.append(im.mode)
+        except Image.DecompressionBombError as e: raise ValueError(_too_large(f, source, e)) from None
         except (OSError, ValueError, SyntaxError): bad.append(f)
     if bad: raise ValueError(f"{source}: {len(bad)} image(s) cannot be read (damaged, empty or not images): {_listed(bad)}. "
                              "Replace or delete them.")
@@ -1048,9 +1173,26 @@ def scan_images(files:list, # image files
     return sizes, modes
 
 # %% ../nbs/01_data.ipynb #64a65738
+class _PixelError(ValueError):
+    "An image whose pixel values cannot be read as intensities."
+
+def _as_8bit(im):
+    "Gray 16-bit and 32-bit images ('I;16', 'I': 0..65535) and float ones ('F': [0, 1]) scaled to 8-bit 'L'; others as they are."
+    if im.mode == 'I' or im.mode.startswith('I;16'):
+        a = np.asarray(im).astype(np.int64)
+        if a.size and (a.min() < 0 or a.max() > 65535):
+            raise _PixelError(f"holds integer values {a.min()}..{a.max()}, outside 16 bits (0..65535); save it as an 8- or 16-bit image")
+        return Image.fromarray(((a * 255 + 32767) // 65535).astype(np.uint8), 'L')
+    if im.mode == 'F':
+        a = np.asarray(im)
+        if a.size and not (np.isfinite(a).all() and a.min() >= 0 and a.max() <= 1):
+            raise _PixelError(f"holds float values {a.min()}..{a.max()}, not in [0, 1]; save it as an 8- or 16-bit image")
+        return Image.fromarray(np.round(a * 255).astype(np.uint8), 'L')
+    return im
+
 def _fit_image(im, size:int, channels:int):
     "A PIL image converted to gray (1) or RGB (3), its shorter side resized to `size`, the centre `size x size` cropped."
-    im = im.convert('L' if channels == 1 else 'RGB')
+    im = _as_8bit(im).convert('L' if channels == 1 else 'RGB')
     w, h = im.size; s = size / min(w, h)
     nw, nh = max(size, round(w * s)), max(size, round(h * s))
     l, t = (nw - size) // 2, (nh - size) // 2
@@ -1061,7 +1203,7 @@ def load_images(files:list, # image files
                 channels:int, # 1 (gray) or 3 (RGB)
                 source:str='Images', # where they come from, for the message
                ) -> torch.Tensor: # uint8 [N, channels, size, size]
-    "Decode the images: converted to gray or RGB, the shorter side resized to `size`, the centre cropped."
+    "Decode the images: converted to gray or RGB (16-bit gray scaled to 8 bits), the shorter side resized to `size`, the centre cropped."
     if channels not in (1, 3): raise ValueError(f"{source}: in_channels must be 1 (gray) or 3 (RGB) for image files, got {channels}.")
     key = ('load', _stamp(files), int(size), int(channels))
     if key in _IMAGE_CACHE: return _IMAGE_CACHE[key]
@@ -1069,6 +1211,8 @@ def load_images(files:list, # image files
     for i, f in enumerate(files):
         try:
             with Image.open(f) as im: a = np.asarray(_fit_image(im, size, channels), dtype=np.uint8)
+        except _PixelError as e: raise ValueError(f"{source}: image '{f}' {e}.") from None
+        except Image.DecompressionBombError as e: raise ValueError(_too_large(f, source, e)) from None
         except (OSError, ValueError, SyntaxError): bad.append(f); continue
         out[i] = torch.from_numpy(a.reshape(size, size, channels).copy()).permute(2, 0, 1)
     if bad: raise ValueError(f"{source}: {len(bad)} image(s) cannot be read (damaged, empty or not images): {_listed(bad)}. "
@@ -1082,15 +1226,16 @@ def data_defaults(dataset:str, # one of OWN_SOURCES
                   data_root, # the folder tree, CSV file or .npz file
                   max_size:int=64, # largest img_size read from the data
                  ) -> dict: # TrainConfig fields: img_size, in_channels (images) or encoder='mlp', in_channels=F (features)
-    "The settings an own data source implies: the image size and channels, or the MLP encoder for feature vectors."
+    "The settings an own data source implies: the image size (the median shorter side) and channels, or the MLP encoder for feature vectors."
     src = read_source(dataset, data_root)
     if 'x' in src:
         x = src['x']
         if x.ndim == 2: return dict(encoder='mlp', in_channels=int(x.shape[1]))
         return dict(img_size=int(min(min(x.shape[2:]), max_size)), in_channels=int(x.shape[1]))
     sizes, modes = scan_images(src['files'], src['source'])
-    gray = {'1', 'L', 'LA', 'I', 'I;16', 'F'}
-    return dict(img_size=int(min(min(min(s) for s in sizes), max_size)), in_channels=1 if all(m in gray for m in modes) else 3)
+    gray = {'1', 'L', 'LA', 'I', 'I;16', 'I;16L', 'I;16B', 'I;16N', 'F'}
+    sides = sorted(min(s) for s in sizes)  # the median shorter side: one thumbnail does not shrink every image
+    return dict(img_size=int(min(sides[(len(sides) - 1) // 2], max_size)), in_channels=1 if all(m in gray for m in modes) else 3)
 
 # %% ../nbs/01_data.ipynb #85a67d30
 class InMemoryDataset(torch.utils.data.Dataset):
@@ -1127,6 +1272,8 @@ class FileImages(torch.utils.data.Dataset):
     def __getitem__(self, i):
         try:
             with Image.open(self.samples[i]) as im: img = _fit_image(im, self.size, self.channels)
+        except _PixelError as e: raise ValueError(f"Image '{self.samples[i]}' {e}.") from None
+        except Image.DecompressionBombError as e: raise ValueError(_too_large(self.samples[i], 'FileImages', e)) from None
         except (OSError, ValueError, SyntaxError) as e:
             raise ValueError(f"Image '{self.samples[i]}' cannot be read ({type(e).__name__}: {str(e)[:200]}): the file is damaged, "
                              "empty or not an image. Replace it or delete it.") from None
@@ -1140,11 +1287,58 @@ class _FeatureViews:
     def __init__(self, n_views, noise): self.n_views, self.noise = n_views, noise
     def __call__(self, x): return torch.stack([x + self.noise * torch.randn_like(x) if self.noise else x for _ in range(self.n_views)])
 
+# %% ../nbs/01_data.ipynb #71e61ead
+SPLIT_WORDS = SPLITS + ('training', 'validation', 'testing')  # labels that name a split, not a class (any case)
+
+def _check_levels(src:dict, # from read_source
+                  dataset:str, # one of OWN_SOURCES (for the fix in the message)
+                  levels:str='', # the levels kept (`levels`; '': all); with an unknown name nothing is checked (`select_levels` names it)
+                 ):
+    "A ValueError naming the level and the fix for a level that is no level: split names, one label for all, or an id (a label per row)."
+    rows = src['rows']; n, L = len(rows), len(rows[0])
+    names = src['level_names'] or _default_level_names(L)
+    items = _level_items(levels)
+    keep = [names.index(i) if isinstance(i, str) else i for i in items if (i in names if isinstance(i, str) else 0 <= i < L)]
+    if len(keep) != len(items): return  # an unknown level: select_levels refuses it before anything trains
+    keep = keep or list(range(L))
+    for k in keep:
+        labels, name = sorted({str(r[k]) for r in rows}), names[k]
+        drop = dict(folder="remove that folder level from the tree", csv=f"remove the column '{name}'",
+                    arrays=f"remove that column of y")[dataset]
+        others = [names[j] for j in keep if j != k]
+        drop += f", or leave it out with `levels` (--levels {','.join(others)})" if others else ''
+        if len(labels) == 1:
+            raise ValueError(f"{src['source']}: level '{name}' has one label ({labels[0]!r}) for all {n} samples: a constant "
+                             f"level teaches nothing and would score a free 100 %. {drop[0].upper() + drop[1:]}.")
+        if {l.lower() for l in labels} <= set(SPLIT_WORDS):
+            use = dict(folder="use split folders named train/, test/ (optionally val/) at the top: root/train/<tree>, root/test/<tree>",
+                       csv="name the column 'split'", arrays="save them as the array 'split', not as a column of y")[dataset]
+            raise ValueError(f"{src['source']}: level '{name}' holds only the labels {labels}: split names, not classes. "
+                             f"To split the data so, {use}; else {drop}.")
+        if n > 1 and len(labels) == n:
+            raise ValueError(f"{src['source']}: level '{name}' has a different label in each of the {n} samples: an id, not a "
+                             f"class (no label has a second sample to learn from or to test). {drop[0].upper() + drop[1:]}.")
+
 # %% ../nbs/01_data.ipynb #659f4e62
-def _own_hierarchy(src:dict, shared_labels:bool) -> tuple:
+def _reversed_levels(src:dict, dataset:str|None) -> str|None:
+    "The message for levels given fine first (each label of a level inside one label of the next), else None."
+    rows = src['rows']; L = len(rows[0]); names = src['level_names'] or _default_level_names(L)
+    for h in range(1, L):
+        up = {}
+        for r in rows: up.setdefault(str(r[h - 1]), set()).add(str(r[h]))
+        if all(len(s) == 1 for s in up.values()) and len(set(up)) > len({str(r[h]) for r in rows}):
+            a, b = names[h - 1], names[h]
+            fix = dict(folder=f"nest the folders the other way round (root/<{b}>/<{a}>/...)", csv=f"put the column '{b}' before '{a}'",
+                       arrays=f"swap those columns of y (and of level_names)").get(dataset, f"give '{b}' before '{a}'")
+            return (f"{src['source']}: level '{b}' is coarser than '{a}' (each '{a}' label sits in one '{b}' label, a '{b}' label "
+                    f"holds several), but levels go coarse first: {fix}.")
+    return None
+
+def _own_hierarchy(src:dict, shared_labels:bool, dataset:str|None=None) -> tuple:
     "The hierarchy of a source's label paths and the label ids `[N, L]`; errors name the source and the fix."
     try: h = Hierarchy.from_paths(src['rows'], src['level_names'], shared_labels)
     except ValueError as e:
+        if 'shared_labels' in str(e) and (flipped := _reversed_levels(src, dataset)): raise ValueError(flipped) from None
         fix = (" (command line: --shared_labels true)" if 'shared_labels' in str(e) else '')
         raise ValueError(f"{src['source']}: {e}{fix}") from None
     index = [{n: i for i, n in enumerate(names)} for names in h.names]
@@ -1164,7 +1358,8 @@ def own_datasets(cfg, # a TrainConfig (or any object with its fields) whose data
                 ) -> tuple: # (train, val, test); val is None unless the data has a 'val' split
     "The train, validation and test sets of an own data source, with their `.hierarchy`."
     src = read_source(cfg.dataset, cfg.data_root)
-    h, targets = _own_hierarchy(src, getattr(cfg, 'shared_labels', False))
+    _check_levels(src, cfg.dataset, getattr(cfg, 'levels', ''))
+    h, targets = _own_hierarchy(src, getattr(cfg, 'shared_labels', False), cfg.dataset)
     if 'x' in src and src['x'].ndim == 2:
         x = src['x']
         if cfg.encoder != 'mlp' or cfg.in_channels != x.shape[1]:
