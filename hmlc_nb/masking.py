@@ -341,7 +341,10 @@ def _relevance(z, labels, relevance='eta2', positives='label', corrected=False):
 
 # %% ../nbs/03_masking.ipynb #f7205852
 def _check_min_dims(min_dims, L, D):
-    "ValueError unless `L` levels of at least `min_dims` dimensions fit in `D`."
+    "ValueError unless `L` levels of at least `min_dims` dimensions fit in `D` (and every level can have one: `D >= L`)."
+    if D < L:
+        raise ValueError(f"z has D={D} dimension{'s' * (D != 1)}, fewer than the {L} levels: every level needs at least one "
+                         f"dimension of its own; use projections of at least {L} dimensions (proj_dim).")
     if min_dims < 0 or L * min_dims > D:
         raise ValueError(f"min_dims={min_dims} needs {L}*{min_dims}={L*min_dims} dimensions but z has D={D}; "
                          f"use 0 <= min_dims <= {D // L}.")
@@ -501,7 +504,7 @@ def sample_masks(z:torch.Tensor, # projections [B, V, D]
         return F.one_hot(assign, L).transpose(1, 2).bool()
 
 # %% ../nbs/03_masking.ipynb #d19c0d78
-from .losses import supcon_loss, _check_temperature
+from .losses import supcon_loss, _supcon_loss, _check_temperature
 
 def _inverse_frequency(groups):
     "Per-sample weight `1 / (size of the sample's group in the batch)` for dense group ids `[B]`."
@@ -645,6 +648,8 @@ def _check_levels(n_levels, level_weights, positives, path_weight, cls):
     w = torch.ones(n_levels) if level_weights is None else torch.as_tensor(level_weights, dtype=torch.float32).flatten()
     if w.numel() != n_levels:
         raise ValueError(f"{cls}: level_weights must have n_levels={n_levels} entries, got {w.numel()}.")
+    if not bool(torch.isfinite(w).all() & (w >= 0).all()) or not bool((w > 0).any()):
+        raise ValueError(f"{cls}: level_weights must be finite numbers >= 0, not all 0, got {w.tolist()}.")
     return w
 
 def _levels_and_path(crit, zf, labels, pos, masked):
@@ -713,8 +718,8 @@ def _stats_to_py(st:dict) -> dict:
     return {k: (v(out) if callable(v) else v) for k, v in out.items()}
 
 def _level_supcon(f, groups, balance, T, bT):
-    "SupCon of normalized features `f` `[B, V, D']` with positives = equal dense group ids `[B]`."
-    return supcon_loss(f, labels=groups, temperature=T, base_temperature=bT, weights=_inverse_frequency(groups) if balance else None)
+    "SupCon of normalized features `f` `[B, V, D']` with positives = equal dense group ids `[B]` (rows of a small masked share may be shorter)."
+    return _supcon_loss(f, labels=groups, temperature=T, base_temperature=bT, weights=_inverse_frequency(groups) if balance else None)
 
 class _MaskedLoss(_PositivesCurriculum, nn.Module):
     """What G-HMLC and A-HMLC share: the forward pass. A subclass gives `_masking` (this step's masks: a function
