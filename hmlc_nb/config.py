@@ -117,7 +117,7 @@ class TrainConfig:
         "A copy with some fields changed (validated); a new `method` takes back the preset's value of the options it does not read."
         new = _replace_fields(self, kw)
         if 'method' in kw: return check_config(_for_method(new, keep=kw))
-        if getattr(self, '_open', False): return _opened(check_config(new, unread=False))  # see `get_config`
+        if getattr(self, '_open', False): return _opened(check_config(new, final=False))  # see `get_config`
         return check_config(new)
 
 # %% ../nbs/05_config.ipynb #e3648a2d
@@ -392,14 +392,14 @@ def parse_levels(levels:str, # comma-separated level names or indices, e.g. 'cla
     return out
 
 # %% ../nbs/05_config.ipynb #449d772f
-def _check_masking(cfg):
-    "The G-HMLC / A-HMLC mask fields and `levels` (see `check_config`)."
+def _check_masking(cfg, final=True):
+    "The G-HMLC / A-HMLC mask fields and `levels` (see `check_config`); `final=False`: not those that depend on the method."
     for k, allowed in dict(mask_mode=MASK_MODES, relevance=('eta2', 'increment'), sample_match=('relevance', 'mean'),
                            heads=('learned', 'frozen')).items():
         v = getattr(cfg, k)
         if v not in allowed: _fail(k, v, f"must be one of {', '.join(allowed)}")
     n = len(parse_levels(cfg.levels))
-    if n == 1 and cfg.method in MASKED_METHODS:
+    if final and n == 1 and cfg.method in MASKED_METHODS:
         _fail('levels', cfg.levels, f"selects one level; {cfg.method} needs at least 2 (or '' for all)")
     top = 1 / n if n else 1 / 2
     if cfg.ema is not None and not _finite(cfg.ema, 0, 1, hi_open=True): _fail('ema', cfg.ema, "must be a number in [0, 1) (0: no smoothing)")
@@ -417,25 +417,25 @@ def _check_masking(cfg):
     if not isinstance(cfg.mask_freeze, (bool, np.bool_)): _fail('mask_freeze', cfg.mask_freeze, "must be True or False")
     sh = _shares(cfg.mask_shares)
     if sh is not None:
-        if cfg.method == 'ghmlc' and cfg.mask_mode != 'random':
+        if final and cfg.method == 'ghmlc' and cfg.mask_mode != 'random':
             _fail('mask_shares', cfg.mask_shares, "applies to mask_mode 'random' (or method ghmlc_random) only")
         if not all(math.isfinite(s) and s > 0 for s in sh) or abs(sum(sh) - 1) > 1e-6 or (n and len(sh) != n):
             _fail('mask_shares', cfg.mask_shares, "must give one share > 0 per level, summing to 1")
     if not _finite(cfg.entropy_weight, 0): _fail('entropy_weight', cfg.entropy_weight, "must be a finite number >= 0 (0: off)")
-    if cfg.method == 'dpghmlc':
+    if final and cfg.method == 'dpghmlc':
         if cfg.mask_mode != 'relevance': _fail('mask_mode', cfg.mask_mode, "must be 'relevance' for dpghmlc (the DP clusters relevance points)")
         for k in ('ema', 'hysteresis'):
             if getattr(cfg, k): _fail(k, getattr(cfg, k), "must be 0 for dpghmlc (it refits its groups at every step)")
 
 # %% ../nbs/05_config.ipynb #25f82129
-def _check_imbalance(cfg):
-    "The imbalance fields (see `hmlc_nb.imbalance`): the ratio, the long-tail order, the group sizes and `balance`."
+def _check_imbalance(cfg, final=True):
+    "The imbalance fields (see `hmlc_nb.imbalance`): the ratio, the long-tail order, the group sizes and `balance` (its method: if `final`)."
     if cfg.imbalance_order not in ('leaf', 'group'): _fail('imbalance_order', cfg.imbalance_order, "must be one of leaf, group")
     if cfg.balance not in ('none', 'anchor', 'average'): _fail('balance', cfg.balance, "must be one of none, anchor, average")
     if cfg.imbalance_order != 'leaf' and cfg.imbalance == 1:
         _fail('imbalance_order', cfg.imbalance_order, "orders a long tail, which `imbalance` 1 does not make; give --imbalance R (> 1) "
               "or leave the order at 'leaf'")
-    if cfg.balance != 'none' and cfg.method not in MASKED_METHODS:
+    if final and cfg.balance != 'none' and cfg.method not in MASKED_METHODS:
         _fail('balance', cfg.balance, f"applies to ghmlc, ahmlc and dpghmlc, not {cfg.method!r} (for a class-balanced baseline use method 'bcl')")
     try: long_tail_counts(1, 1, cfg.imbalance); parse_sizes(cfg.coarse_sizes)
     except ValueError as e: raise ConfigError(f"TrainConfig: {e}") from None
@@ -489,7 +489,7 @@ def _opened(cfg):
 
 # %% ../nbs/05_config.ipynb #62724742
 def check_config(cfg:TrainConfig, # the settings to check
-                 unread:bool=True, # also refuse options the method does not read (False: its method may still change)
+                 final:bool=True, # the method is the run's; False: it may still change (`get_config`), so what depends on it is left
                 ) -> TrainConfig: # the same config, if valid
     "Check every field of `cfg`; raise a `ConfigError` (a ValueError) naming the first bad field."
     check_types({f.name: getattr(cfg, f.name) for f in fields(TrainConfig)})
@@ -502,11 +502,11 @@ def check_config(cfg:TrainConfig, # the settings to check
     for k, allowed in dict(positives=('label', 'prefix'), layer_penalty=('pow2', 'exp'), mask_positives=('label', 'prefix')).items():
         v = getattr(cfg, k)
         if v is not None and v not in allowed: _fail(k, v, f"must be None or one of {', '.join(allowed)}")
-    _check_masking(cfg)
-    _check_imbalance(cfg)
+    _check_masking(cfg, final)
+    _check_imbalance(cfg, final)
     try: level_weights_for(cfg.level_weights)  # its form; the level names are checked when the loss is built
     except ValueError as e: raise ConfigError(str(e)) from None
-    if unread: _check_unread(cfg)
+    if final: _check_unread(cfg)
     for k in ('epochs', 'batch_size', 'n_views', 'in_channels', 'width', 'proj_dim', 'img_size', 'n_points',
               'save_every', 'keep_last'):
         v = getattr(cfg, k)
@@ -545,9 +545,9 @@ def check_config(cfg:TrainConfig, # the settings to check
     if not 0 <= cfg.min_lr_ratio <= 1: _fail('min_lr_ratio', cfg.min_lr_ratio, "must be in [0, 1]")
     if cfg.warmup_epochs > cfg.epochs: _fail('warmup_epochs', cfg.warmup_epochs, f"must not exceed `epochs` ({cfg.epochs})")
     if cfg.batch_size < 2: _fail('batch_size', cfg.batch_size, "must be >= 2 (contrastive losses need negatives)")
-    if cfg.method != 'ce' and cfg.n_views < 2 and cfg.method == 'simclr':
+    if final and cfg.method == 'simclr' and cfg.n_views < 2:
         _fail('n_views', cfg.n_views, "must be >= 2 for simclr (its only positives are the other views)")
-    if cfg.method == 'simclr' and cfg.augment == 'none':
+    if final and cfg.method == 'simclr' and cfg.augment == 'none':
         _fail('augment', cfg.augment, "must be 'crop' or 'shift' for simclr ('none' gives it two identical views: nothing to learn)")
     if 0 < cfg.n_train < cfg.batch_size: _fail('n_train', cfg.n_train, f"must be 0 (all) or >= `batch_size` ({cfg.batch_size})")
     if cfg.encoder in ('resnet18', 'resnet50') and cfg.feat_dim is not None:
@@ -579,8 +579,9 @@ def check_config(cfg:TrainConfig, # the settings to check
 def get_config(preset:str='digits', # a name in PRESETS
                **overrides, # any TrainConfig field, e.g. epochs=2, method='hmce'
               ) -> TrainConfig:
-    """The `TrainConfig` of a named preset with `overrides` applied, validated. Options the method does not read are
-    refused by `check_config` (and so by the `Trainer`), not here: `cfg.replace(method=...)` may still pick the method."""
+    """The `TrainConfig` of a named preset with `overrides` applied, validated. Without a `method` among the overrides,
+    what depends on the method (options it does not read, simclr's views, the masked methods' two levels) is left to
+    `check_config` (which the `Trainer` calls) and to `cfg.replace(method=...)`: `hmlc_compare` picks the methods after."""
     if not isinstance(preset, str) or preset not in PRESETS:
         raise ConfigError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
     check_types(overrides)
@@ -589,4 +590,5 @@ def get_config(preset:str='digits', # a name in PRESETS
         if _drops_level_weights(cfg.level_weights, cfg.dataset, overrides.get('dataset', cfg.dataset),   # dropped where those
                                 overrides.get('levels', cfg.levels)):                                   # are not all trained
             cfg = dataclasses.replace(cfg, level_weights=None)
-    return _opened(check_config(_replace_fields(cfg, overrides), unread=False))
+    cfg = check_config(_replace_fields(cfg, overrides), final='method' in overrides)
+    return cfg if 'method' in overrides else _opened(cfg)
