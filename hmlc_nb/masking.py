@@ -284,6 +284,9 @@ def _check_z_labels(z, labels, n_levels=None, zname='z'):
     if labels.shape[0] != z.shape[0]:
         raise ValueError(f"`labels` has {labels.shape[0]} rows but `{zname}` has batch size {z.shape[0]}; "
                          "pass one label path per sample.")
+    if labels.numel() and bool(labels.min() < 0):
+        raise ValueError(f"`labels` holds negative ids (smallest {int(labels.min())}); label ids are >= 0, and -1 is no "
+                         f"'unlabelled' marker here: drop those samples, or map the labels to 0..n_classes-1.")
     if n_levels is not None and labels.shape[1] != n_levels:
         raise ValueError(f"`labels` must have n_levels={n_levels} columns, got {labels.shape[1]}; "
                          "pass the label path of every level, coarse first.")
