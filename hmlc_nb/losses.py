@@ -59,9 +59,10 @@ def _check_normalized(features, name='features'):
     """`features` with rows of norm 1 (L2-normalized over the last dimension), or a ValueError: the losses' similarities
     are cosines only then; unnormalized rows give a loss scaled by their norms (1e6 and more). The tolerance, 5 %,
     allows half-precision rounding (also of features rounded to half precision and then cast back); a row of zeros (a dead
-    sample, which `F.normalize` leaves at 0) passes."""
+    sample, which `F.normalize` leaves at 0) passes, and so does a non-finite row: the loss is then not finite, which the
+    `Trainer` reports as a divergence (`NonFiniteLossError`)."""
     n = features.detach().float().norm(dim=-1)
-    if not bool((((n - 1).abs() <= 0.05) | (n <= 1e-6)).all()):
+    if not bool((((n - 1).abs() <= 0.05) | (n <= 1e-6) | ~torch.isfinite(n)).all()):
         lo, hi = float(n.min()), float(n.max())
         raise ValueError(f"`{name}` must be L2-normalized over the last dimension (row norms 1, or 0 for a row of zeros), got norms in [{lo:.4g}, {hi:.4g}]; "
                          f"pass `F.normalize({name}, dim=-1)`.")
