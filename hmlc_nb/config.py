@@ -114,11 +114,14 @@ class TrainConfig:
     balance:str='none' # G-/A-HMLC imbalance handling per level: 'none', 'anchor' (inverse-frequency anchor weights) or 'average' (BCL's class-averaged denominators)
 
     def replace(self, **kw) -> TrainConfig:
-        "A copy with some fields changed (validated); a new `method` takes back the preset's value of the options it does not read."
-        new = _replace_fields(self, kw)
-        if 'method' in kw: return check_config(_for_method(new, keep=kw))
-        if getattr(self, '_open', False): return _opened(check_config(new, final=False))  # see `get_config`
-        return check_config(new)
+        """A copy with some fields changed (validated). Options the method does not read and that `kw` does not give go
+        back to the preset's value (with a warning) when `kw` names a `method`, or when `self` was read back field by field
+        (a saved run); a config of `get_config` keeps them, and `check_config` refuses them once the method is the run's.
+        The options `kw` gives itself are refused where the method does not read them."""
+        new, origin = _replace_fields(self, kw), getattr(self, '_origin', None)
+        if 'method' in kw or origin is None: new = _for_method(new, keep=kw)
+        if origin == 'open' and 'method' not in kw: return _mark(check_config(_mark(new, 'open'), final=False), 'open')  # see `get_config`
+        return _mark(check_config(_mark(new, 'given')), 'given')
 
 # %% ../nbs/05_config.ipynb #e3648a2d
 RESUME_MAY_CHANGE = ('epochs', 'device', 'progress', 'save_every', 'keep_last', 'compile', 'num_workers', 'data_root', 'preset', 'tensorboard')
@@ -468,10 +471,12 @@ def unread_options(cfg:TrainConfig, # the settings
 def _readers(k) -> list: return [m for m, s in METHOD_REGISTRY.items() if k in s.options]
 
 def _check_unread(cfg):
-    "A `ConfigError` for the first option set in `cfg` that its method does not read."
+    "A `ConfigError` for the first option set in `cfg` that its method does not read; a config read back field by field: those options at the preset's value."
+    if getattr(cfg, '_origin', None) is None: return _for_method(cfg)   # a saved run of an older version recorded them
     for k in unread_options(cfg):
         _fail(k, getattr(cfg, k), f"is not read by method {cfg.method!r} (only by {', '.join(_readers(k))}); remove it "
               f"or train one of those methods (`config.json` would record it as applied)")
+    return cfg
 
 def _for_method(cfg, keep=()):
     "`cfg` with the options its method does not read back at the preset's value (a warning names them); `keep`: fields given with the method."
@@ -482,15 +487,16 @@ def _for_method(cfg, keep=()):
         cfg = dataclasses.replace(cfg, **{k: _preset_value(cfg, k) for k in drop})
     return cfg
 
-def _opened(cfg):
-    "Mark a config whose method may still change (`get_config`): `replace` leaves its options the method does not read."
-    cfg._open = True
+def _mark(cfg, origin):
+    """Note where `cfg` came from: 'open' (`get_config` without a method: it may still change), 'given' (the settings a
+    caller asked for); None: read back field by field (`TrainConfig(...)`, a saved run's config.json)."""
+    if origin is not None: cfg._origin = origin
     return cfg
 
 # %% ../nbs/05_config.ipynb #62724742
 def check_config(cfg:TrainConfig, # the settings to check
                  final:bool=True, # the method is the run's; False: it may still change (`get_config`), so what depends on it is left
-                ) -> TrainConfig: # the same config, if valid
+                ) -> TrainConfig: # the same config, if valid (read back field by field: the options its method does not read at the preset's value)
     "Check every field of `cfg`; raise a `ConfigError` (a ValueError) naming the first bad field."
     check_types({f.name: getattr(cfg, f.name) for f in fields(TrainConfig)})
     choices = dict(method=tuple(METHOD_REGISTRY), dataset=DATASETS, encoder=tuple(ENCODERS), optimizer=('sgd', 'adamw'),
@@ -506,7 +512,7 @@ def check_config(cfg:TrainConfig, # the settings to check
     _check_imbalance(cfg, final)
     try: level_weights_for(cfg.level_weights)  # its form; the level names are checked when the loss is built
     except ValueError as e: raise ConfigError(str(e)) from None
-    if final: _check_unread(cfg)
+    if final: cfg = _check_unread(cfg)
     for k in ('epochs', 'batch_size', 'n_views', 'in_channels', 'width', 'proj_dim', 'img_size', 'n_points',
               'save_every', 'keep_last'):
         v = getattr(cfg, k)
@@ -590,5 +596,5 @@ def get_config(preset:str='digits', # a name in PRESETS
         if _drops_level_weights(cfg.level_weights, cfg.dataset, overrides.get('dataset', cfg.dataset),   # dropped where those
                                 overrides.get('levels', cfg.levels)):                                   # are not all trained
             cfg = dataclasses.replace(cfg, level_weights=None)
-    cfg = check_config(_replace_fields(cfg, overrides), final='method' in overrides)
-    return cfg if 'method' in overrides else _opened(cfg)
+    cfg = _mark(_replace_fields(cfg, overrides), 'given' if 'method' in overrides else 'open')
+    return _mark(check_config(cfg, final='method' in overrides), 'given' if 'method' in overrides else 'open')
