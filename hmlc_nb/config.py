@@ -402,8 +402,15 @@ def _check_masking(cfg, final=True):
         v = getattr(cfg, k)
         if v not in allowed: _fail(k, v, f"must be one of {', '.join(allowed)}")
     n = len(parse_levels(cfg.levels))
-    if final and n == 1 and cfg.method in MASKED_METHODS:
+    if final and n == 1 and cfg.method in MASKED_METHODS + ('cpcc',):
         _fail('levels', cfg.levels, f"selects one level; {cfg.method} needs at least 2 (or '' for all)")
+    if final and cfg.method in MASKED_METHODS:   # before the data is read: the levels selected, or at least 2
+        L, D = n or 2, cfg.proj_dim
+        if isinstance(D, int) and D < L:
+            _fail('proj_dim', D, f"gives {cfg.method} fewer dimensions than {'the' if n else 'at least'} {L} levels; every level needs one")
+        if 'min_dims' in METHOD_REGISTRY[cfg.method].options and isinstance(cfg.min_dims, int) and isinstance(D, int) and cfg.min_dims * L > D:
+            _fail('min_dims', cfg.min_dims, f"needs {L} levels x {cfg.min_dims} = {L * cfg.min_dims} dimensions, more than `proj_dim` ({D}); "
+                  f"use min_dims <= {D // L} or a larger proj_dim")
     top = 1 / n if n else 1 / 2
     if cfg.ema is not None and not _finite(cfg.ema, 0, 1, hi_open=True): _fail('ema', cfg.ema, "must be a number in [0, 1) (0: no smoothing)")
     if cfg.hysteresis is not None and not _finite(cfg.hysteresis, 0): _fail('hysteresis', cfg.hysteresis, "must be a finite number >= 0 (0: off)")
