@@ -115,3 +115,29 @@ def test_identical_embeddings_do_not_crash(tmp_path):
     p = cli_proc('train', '--out', out, *S, '--method', 'ce', '--feat_dim', '1', *EVAL, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     assert (out / 'results.json').is_file() and (out / 'tsne.png').is_file()
+
+# ------------------------------------------------------- settings refused before the data is read or a folder cleared
+@pytest.mark.parametrize('args,field', [
+    (['--method', 'ghmlc', '--min_dims', '100'], 'min_dims'),
+    (['--method', 'ghmlc', '--proj_dim', '4'], 'min_dims'),
+    (['--method', 'ahmlc', '--proj_dim', '1'], 'proj_dim'),
+    (['--method', 'cpcc', '--levels', 'class'], 'levels'),
+    (['--method', 'ghmlc', '--level_weights', 'category=nan'], 'level_weights'),
+])
+def test_overwrite_with_bad_loss_setting_keeps_old_run(tmp_path, args, field):
+    "Settings the loss would refuse: refused before --overwrite clears the old run."
+    out = tmp_path / 'run'
+    assert cli('train', '--out', out, *S, '--method', 'hmce', '--no-eval').code == 0
+    before = snapshot(out)
+    r = cli('train', '--out', out, '--overwrite', *S, *args, '--no-eval')
+    clean_error(r, field)
+    assert snapshot(out) == before
+
+def test_compare_overwrite_with_bad_loss_setting_keeps_old_comparison(tmp_path):
+    "hmlc_compare --overwrite --methods supcon,ghmlc --min_dims 100: refused before the old comparison is deleted or supcon trains."
+    out = tmp_path / 'c'
+    assert cli('compare', '--out', out, '--methods', 'supcon', *S, '--no-eval').code == 0
+    before = snapshot(out)
+    r = cli('compare', '--out', out, '--overwrite', '--methods', 'supcon,ghmlc', '--min_dims', '100', *S, '--no-eval')
+    clean_error(r, 'min_dims')
+    assert snapshot(out) == before
