@@ -6,7 +6,7 @@
 __all__ = ['positive_mask', 'supcon_loss', 'with_instance_ids', 'hmlc_loss', 'cpcc_loss']
 
 # %% ../nbs/02_losses.ipynb #14c3f344
-import math, warnings
+import math, numbers, warnings
 from collections.abc import Callable
 import torch
 import torch.nn.functional as F
@@ -68,7 +68,14 @@ def _check_normalized(features, name='features'):
                          f"pass `F.normalize({name}, dim=-1)`.")
     return features
 
+def _is_real(v) -> bool:
+    "A real number (not a bool, a string or None), or a one-element floating or integer tensor."
+    if torch.is_tensor(v): return v.numel() == 1 and not v.is_complex() and v.dtype != torch.bool
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
 def _check_temperature(temperature, base_temperature):
+    for name, t in (('temperature', temperature), ('base_temperature', base_temperature)):
+        if not _is_real(t): raise ValueError(f"`{name}` must be a finite number > 0, got {t!r} ({type(t).__name__}).")
     if not 0 < temperature < math.inf: raise ValueError(f"`temperature` must be a finite number > 0, got {temperature}.")
     if not 0 < base_temperature < math.inf: raise ValueError(f"`base_temperature` must be a finite number > 0, got {base_temperature}.")
 
@@ -158,6 +165,8 @@ def _supcon_loss(features, labels=None, mask=None, temperature=0.07, base_temper
         if mask.shape != (B, B):
             raise ValueError(f"`mask` must be [B, B] = [{B}, {B}] to match `features`, got {tuple(mask.shape)}.")
         if mask.is_complex(): raise ValueError(f"`mask` must be bool or real, got dtype {mask.dtype}.")
+        if mask.numel() and not bool((torch.isfinite(mask.float()) & (mask.float() >= 0)).all()):
+            raise ValueError("`mask` holds negative or non-finite weights; positive weights are >= 0 (bool, or floats such as 0 and 1).")
     if weights is not None:
         weights = torch.as_tensor(weights)
         if weights.shape != (B,) or not weights.is_floating_point() or not bool((weights >= 0).all()) or not weights.sum() > 0:
