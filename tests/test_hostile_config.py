@@ -141,3 +141,10 @@ def test_compare_overwrite_with_bad_loss_setting_keeps_old_comparison(tmp_path):
     r = cli('compare', '--out', out, '--overwrite', '--methods', 'supcon,ghmlc', '--min_dims', '100', *S, '--no-eval')
     clean_error(r, 'min_dims')
     assert snapshot(out) == before
+
+def test_one_dimensional_projection_is_evaluated(tmp_path):
+    "--proj_dim 1 (allowed for supcon): the t-SNE of 1-D projections failed after training (sklearn's PCA start needs 2 columns)."
+    out = tmp_path / 'run'
+    r = cli('train', '--out', out, *S, '--method', 'supcon', '--proj_dim', '1', *EVAL)
+    assert r.code == 0, r
+    assert (out / 'results.json').is_file() and (out / 'tsne.png').is_file()
