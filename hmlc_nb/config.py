@@ -407,7 +407,7 @@ def _check_masking(cfg, final=True):
     if final and cfg.method in MASKED_METHODS:   # before the data is read: the levels selected, or at least 2
         L, D = n or 2, cfg.proj_dim
         if isinstance(D, int) and D < L:
-            _fail('proj_dim', D, f"gives {cfg.method} fewer dimensions than {'the' if n else 'at least'} {L} levels; every level needs one")
+            _fail('proj_dim', D, f"is smaller than the number of levels ({'' if n else 'at least '}{L}): {cfg.method} gives every level a dimension of its own")
         if 'min_dims' in METHOD_REGISTRY[cfg.method].options and isinstance(cfg.min_dims, int) and isinstance(D, int) and cfg.min_dims * L > D:
             _fail('min_dims', cfg.min_dims, f"needs {L} levels x {cfg.min_dims} = {L * cfg.min_dims} dimensions, more than `proj_dim` ({D}); "
                   f"use min_dims <= {D // L} or a larger proj_dim")
