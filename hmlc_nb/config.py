@@ -517,7 +517,8 @@ def check_config(cfg:TrainConfig, # the settings to check
         if v is not None and v not in allowed: _fail(k, v, f"must be None or one of {', '.join(allowed)}")
     _check_masking(cfg, final)
     _check_imbalance(cfg, final)
-    try: level_weights_for(cfg.level_weights)  # its form; the level names are checked when the loss is built
+    sel = parse_levels(cfg.levels)     # its form; the level names too where `levels` names them all, else when the loss is built
+    try: level_weights_for(cfg.level_weights, sel if sel and all(isinstance(s, str) for s in sel) else None)
     except ValueError as e: raise ConfigError(str(e)) from None
     if final: cfg = _check_unread(cfg)
     for k in ('epochs', 'batch_size', 'n_views', 'in_channels', 'width', 'proj_dim', 'img_size', 'n_points',
