@@ -91,6 +91,9 @@ def load_config_file(path, # a run folder, its config.json (or results.json), or
         hint = {k: difflib.get_close_matches(str(k), names, n=1) for k in unknown}
         raise ValueError(f"--config '{p}': unknown field(s) " + ', '.join(f"`{k}`" + (f" (did you mean `{h[0]}`?)" if h else '')
                          for k, h in hint.items()) + ". Fix or remove them; the fields are TrainConfig's.")
+    from hmlc_nb.config import check_types
+    try: check_types(d)  # a "false" or a null named with the file, before anything reads the values
+    except ValueError as e: raise ValueError(f"--config '{p}': {e}") from None
     return d
 
 # %% ../nbs/07_cli.ipynb #f3a5c965

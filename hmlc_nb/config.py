@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_config.ipynb #9725c1db
 from __future__ import annotations
-import dataclasses, difflib, math, os
+import dataclasses, difflib, math, os, warnings
 from dataclasses import dataclass, fields
 import numpy as np
 import torch
@@ -20,7 +20,8 @@ from .imbalance import BCLMethod, balanced_masked_loss, parse_sizes, long_tail_c
 # %% auto #0
 __all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'MASKED_METHODS', 'FASHION_MNIST_DEB',
            'FASHION_MNIST_ROOT', 'PRESETS', 'MAX_SEED', 'TrainConfig', 'MethodSpec', 'register_method',
-           'level_weights_for', 'ConfigError', 'parse_levels', 'check_config', 'get_config']
+           'level_weights_for', 'ConfigError', 'check_types', 'parse_levels', 'unread_options', 'check_config',
+           'get_config']
 
 # %% ../nbs/05_config.ipynb #a444eda5
 DATASETS = ('digits', 'mnist', 'fashion_mnist', 'cifar100', 'modelnet40', 'folder', 'csv', 'arrays')  # the last three: your own data (hmlc_nb.data.OWN_SOURCES)
@@ -113,8 +114,14 @@ class TrainConfig:
     balance:str='none' # G-/A-HMLC imbalance handling per level: 'none', 'anchor' (inverse-frequency anchor weights) or 'average' (BCL's class-averaged denominators)
 
     def replace(self, **kw) -> TrainConfig:
-        "A copy with some fields changed (validated)."
-        return check_config(_replace_fields(self, kw))
+        """A copy with some fields changed (validated). Options the method does not read and that `kw` does not give go
+        back to the preset's value (with a warning) when `kw` names a `method`, or when `self` was read back field by field
+        (a saved run); a config of `get_config` keeps them, and `check_config` refuses them once the method is the run's.
+        The options `kw` gives itself are refused where the method does not read them."""
+        new, origin = _replace_fields(self, kw), getattr(self, '_origin', None)
+        if 'method' in kw or origin is None: new = _for_method(new, keep=kw)
+        if origin == 'open' and 'method' not in kw: return _mark(check_config(_mark(new, 'open'), final=False), 'open')  # see `get_config`
+        return _mark(check_config(_mark(new, 'given')), 'given')
 
 # %% ../nbs/05_config.ipynb #e3648a2d
 RESUME_MAY_CHANGE = ('epochs', 'device', 'progress', 'save_every', 'keep_last', 'compile', 'num_workers', 'data_root', 'preset', 'tensorboard')
@@ -166,8 +173,11 @@ class _HMLCMethod(nn.Module):
 # %% ../nbs/05_config.ipynb #cb01c903
 class _CPCCMethod(nn.Module):
     "SupCon with full-path positives plus `weight * (1 - CPCC)` of the encoder features; `stats()` has both terms."
-    def __init__(self, temperature, base_temperature, weight=1.0, metric='l2'):
+    def __init__(self, temperature, base_temperature, weight=1.0, metric='l2', n_levels=None):
         super().__init__()
+        if n_levels is not None and n_levels < 2:
+            raise ValueError(f"method cpcc: the hierarchy has {n_levels} level; CPCC compares tree distances, which need at least 2 "
+                             "levels (select more with `levels`, or train supcon).")
         self.supcon, self.weight, self.metric, self._last = _SupConMethod(temperature, base_temperature), weight, metric, {}
     def forward(self, feats, z, paths):
         sc = self.supcon(feats, z, paths)
@@ -188,28 +198,31 @@ class _CEMethod(nn.Module):
 
 # %% ../nbs/05_config.ipynb #fcda3c7e
 def level_weights_for(spec:str|None, # a level_weights setting: 'name=w,...', 'w,w,...' or None
-                      level_names, # the levels being trained, coarse first
+                      level_names=None, # the levels being trained, coarse first; None: check the setting's form only
                      ) -> list|None: # one weight per level (None: the loss's default, 1 each)
     "The per-level loss weights that the setting `spec` gives the levels `level_names`."
     if spec is None or str(spec).strip().lower() in ('', 'none'): return None
-    parts, names = [p.strip() for p in str(spec).split(',') if p.strip()], list(level_names)
+    parts, names = [p.strip() for p in str(spec).split(',') if p.strip()], None if level_names is None else list(level_names)
     named = ['=' in p for p in parts]
     try:
         if all(named):
-            w = {k.strip(): float(v) for k, v in (p.split('=', 1) for p in parts)}
-            unknown = sorted(set(w) - set(names))
+            pairs = [(k.strip(), float(v)) for k, v in (p.split('=', 1) for p in parts)]
+            twice = sorted({k for k, _ in pairs if [q for q, _ in pairs].count(k) > 1})
+            if twice: raise ValueError(f"names the level{'s' * (len(twice) > 1)} {twice} more than once (which weight is meant?)")
+            w = dict(pairs)
+            unknown = sorted(set(w) - set(names)) if names is not None else []
             if unknown: raise ValueError(f"names {unknown}, which are not among the levels {names}")
-            out = [w.get(n, 1.0) for n in names]
+            out = [w.get(n, 1.0) for n in names] if names is not None else list(w.values()) + [1.0]
         elif not any(named):
             out = [float(p) for p in parts]
-            if len(out) != len(names): raise ValueError(f"gives {len(out)} weights for the {len(names)} levels {names}")
+            if names is not None and len(out) != len(names): raise ValueError(f"gives {len(out)} weights for the {len(names)} levels {names}")
         else: raise ValueError("mixes named and positional weights")
     except ValueError as e:
         raise ValueError(f"TrainConfig: `level_weights`={spec!r} {e if 'float' not in str(e) else 'holds a weight that is not a number'}; "
-                         f"give 'name=weight,...' (e.g. '{names[0]}=2'), one weight per level, or none for equal weights.") from None
+                         f"give 'name=weight,...' (e.g. '{names[0] if names else 'category'}=2'), one weight per level, or none for equal weights.") from None
     if not all(math.isfinite(x) and x >= 0 for x in out) or not any(out):
         raise ValueError(f"TrainConfig: `level_weights`={spec!r} must give finite weights >= 0, not all 0.")
-    return out
+    return out if names is not None else None
 
 # %% ../nbs/05_config.ipynb #37ceff14
 def _given(**kw) -> dict:
@@ -272,7 +285,7 @@ register_method('ahmlc_random', lambda h, f, p, **kw: _build_ahmlc(h, f, p, head
 register_method('dpghmlc', lambda h, f, p, **kw: _build_ghmlc(h, f, p, cls=DPGHMLCLoss, **kw), _MASKED + _GMASK,
                 "G-HMLC with Dirichlet-process feature groups")
 register_method('cpcc', lambda h, f, p, *, temperature, base_temperature, cpcc_weight, cpcc_metric:
-                _CPCCMethod(temperature, base_temperature, cpcc_weight, cpcc_metric),
+                _CPCCMethod(temperature, base_temperature, cpcc_weight, cpcc_metric, h.n_levels),
                 _T + ('cpcc_weight', 'cpcc_metric'), "SupCon + (1 - CPCC) of the encoder features")
 register_method('bcl', lambda h, f, p, *, temperature, base_temperature: BCLMethod(temperature, base_temperature),
                 _T, "SupCon with BCL's class-averaged denominator (Zhu et al. 2022), leaves as classes")
@@ -336,6 +349,39 @@ def _finite(v, lo, hi=None, strict=False, hi_open=False) -> bool:
     if (v <= lo) if strict else (v < lo): return False
     return hi is None or ((v < hi) if hi_open else (v <= hi))
 
+# %% ../nbs/05_config.ipynb #6f5fd8c3
+_WHAT = dict(int='an integer', float='a number', bool='true or false', str='a string')
+
+def _field_kind(name) -> tuple:
+    "The base type ('int', 'float', 'bool' or 'str') of a `TrainConfig` field, and whether it may be None."
+    parts = str(next(f.type for f in fields(TrainConfig) if f.name == name)).replace(' ', '').split('|')
+    return next(p for p in parts if p != 'None'), 'None' in parts
+
+def _unquote_hint(v, base) -> str:
+    "A hint for a quoted value that reads as the field's type (a config file's \"false\" or \"0.5\")."
+    if not isinstance(v, str): return ''
+    if base == 'bool': return f" (write {v.strip().lower()} without quotes)" if v.strip().lower() in ('true', 'false') else " (write true or false without quotes)"
+    try: x = (int if base == 'int' else float)(v)
+    except ValueError: return ''
+    return f" (write {v.strip()} without quotes)"
+
+def check_types(values:dict, # TrainConfig field names and their values (e.g. a config file's mapping)
+               ) -> dict: # the same mapping, if every value has its field's type
+    "A `ConfigError` naming the first field whose value is not of the field's type (`None` only where the field allows it)."
+    names = {f.name for f in fields(TrainConfig)}
+    for k, v in values.items():
+        if k not in names: continue  # unknown names: `_replace_fields` names them
+        base, optional = _field_kind(k)
+        if v is None:
+            if optional: continue
+            _fail(k, v, f"must be {_WHAT[base]}, not None (null)")
+        num = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+        ok = dict(bool=isinstance(v, (bool, np.bool_)), int=num and isinstance(v, (int, np.integer)), float=num,
+                  str=isinstance(v, str))[base]
+        if not ok:
+            _fail(k, v, f"must be {_WHAT[base]}{' or None' if optional else ''}, not {type(v).__name__}{_unquote_hint(v, base)}")
+    return values
+
 # %% ../nbs/05_config.ipynb #ab58eb06
 def parse_levels(levels:str, # comma-separated level names or indices, e.g. 'class,category' or '1,0'; '' = all
                 ) -> list: # the entries in order: ints for indices, strings for names (empty: all levels)
@@ -349,15 +395,22 @@ def parse_levels(levels:str, # comma-separated level names or indices, e.g. 'cla
     return out
 
 # %% ../nbs/05_config.ipynb #449d772f
-def _check_masking(cfg):
-    "The G-HMLC / A-HMLC mask fields and `levels` (see `check_config`)."
+def _check_masking(cfg, final=True):
+    "The G-HMLC / A-HMLC mask fields and `levels` (see `check_config`); `final=False`: not those that depend on the method."
     for k, allowed in dict(mask_mode=MASK_MODES, relevance=('eta2', 'increment'), sample_match=('relevance', 'mean'),
                            heads=('learned', 'frozen')).items():
         v = getattr(cfg, k)
         if v not in allowed: _fail(k, v, f"must be one of {', '.join(allowed)}")
     n = len(parse_levels(cfg.levels))
-    if n == 1 and cfg.method in MASKED_METHODS:
+    if final and n == 1 and cfg.method in MASKED_METHODS + ('cpcc',):
         _fail('levels', cfg.levels, f"selects one level; {cfg.method} needs at least 2 (or '' for all)")
+    if final and cfg.method in MASKED_METHODS:   # before the data is read: the levels selected, or at least 2
+        L, D = n or 2, cfg.proj_dim
+        if isinstance(D, int) and D < L:
+            _fail('proj_dim', D, f"is smaller than the number of levels ({'' if n else 'at least '}{L}): {cfg.method} gives every level a dimension of its own")
+        if 'min_dims' in METHOD_REGISTRY[cfg.method].options and isinstance(cfg.min_dims, int) and isinstance(D, int) and cfg.min_dims * L > D:
+            _fail('min_dims', cfg.min_dims, f"needs {L} levels x {cfg.min_dims} = {L * cfg.min_dims} dimensions, more than `proj_dim` ({D}); "
+                  f"use min_dims <= {D // L} or a larger proj_dim")
     top = 1 / n if n else 1 / 2
     if cfg.ema is not None and not _finite(cfg.ema, 0, 1, hi_open=True): _fail('ema', cfg.ema, "must be a number in [0, 1) (0: no smoothing)")
     if cfg.hysteresis is not None and not _finite(cfg.hysteresis, 0): _fail('hysteresis', cfg.hysteresis, "must be a finite number >= 0 (0: off)")
@@ -374,30 +427,85 @@ def _check_masking(cfg):
     if not isinstance(cfg.mask_freeze, (bool, np.bool_)): _fail('mask_freeze', cfg.mask_freeze, "must be True or False")
     sh = _shares(cfg.mask_shares)
     if sh is not None:
-        if cfg.method == 'ghmlc' and cfg.mask_mode != 'random':
+        if final and cfg.method == 'ghmlc' and cfg.mask_mode != 'random':
             _fail('mask_shares', cfg.mask_shares, "applies to mask_mode 'random' (or method ghmlc_random) only")
         if not all(math.isfinite(s) and s > 0 for s in sh) or abs(sum(sh) - 1) > 1e-6 or (n and len(sh) != n):
             _fail('mask_shares', cfg.mask_shares, "must give one share > 0 per level, summing to 1")
     if not _finite(cfg.entropy_weight, 0): _fail('entropy_weight', cfg.entropy_weight, "must be a finite number >= 0 (0: off)")
-    if cfg.method == 'dpghmlc':
+    if final and cfg.method == 'dpghmlc':
         if cfg.mask_mode != 'relevance': _fail('mask_mode', cfg.mask_mode, "must be 'relevance' for dpghmlc (the DP clusters relevance points)")
         for k in ('ema', 'hysteresis'):
             if getattr(cfg, k): _fail(k, getattr(cfg, k), "must be 0 for dpghmlc (it refits its groups at every step)")
 
 # %% ../nbs/05_config.ipynb #25f82129
-def _check_imbalance(cfg):
-    "The imbalance fields (see `hmlc_nb.imbalance`): the ratio, the long-tail order, the group sizes and `balance`."
+def _check_imbalance(cfg, final=True):
+    "The imbalance fields (see `hmlc_nb.imbalance`): the ratio, the long-tail order, the group sizes and `balance` (its method: if `final`)."
     if cfg.imbalance_order not in ('leaf', 'group'): _fail('imbalance_order', cfg.imbalance_order, "must be one of leaf, group")
     if cfg.balance not in ('none', 'anchor', 'average'): _fail('balance', cfg.balance, "must be one of none, anchor, average")
-    if cfg.balance != 'none' and cfg.method not in MASKED_METHODS:
+    if cfg.imbalance_order != 'leaf' and cfg.imbalance == 1:
+        _fail('imbalance_order', cfg.imbalance_order, "orders a long tail, which `imbalance` 1 does not make; give --imbalance R (> 1) "
+              "or leave the order at 'leaf'")
+    if final and cfg.balance != 'none' and cfg.method not in MASKED_METHODS:
         _fail('balance', cfg.balance, f"applies to ghmlc, ahmlc and dpghmlc, not {cfg.method!r} (for a class-balanced baseline use method 'bcl')")
     try: long_tail_counts(1, 1, cfg.imbalance); parse_sizes(cfg.coarse_sizes)
     except ValueError as e: raise ConfigError(f"TrainConfig: {e}") from None
 
+# %% ../nbs/05_config.ipynb #eba50eb2
+def _drops_level_weights(spec, preset_dataset, dataset, levels) -> bool:
+    "Does a preset's `level_weights` (naming its dataset's levels) not apply to `dataset` trained at `levels`?"
+    named = {p.split('=')[0].strip() for p in str(spec).split(',') if '=' in p}
+    return dataset != preset_dataset or (isinstance(levels, str) and bool(levels.strip())
+                                         and not named <= {s.strip() for s in levels.split(',')})
+
+def _preset_value(cfg, k):
+    "The value of field `k` that `cfg`'s preset gives (the field's default where it sets none, or its level weights do not apply)."
+    p = PRESETS.get(cfg.preset, {}) if isinstance(cfg.preset, str) else {}
+    v = p.get(k, next(f.default for f in fields(TrainConfig) if f.name == k))
+    if k == 'level_weights' and v and _drops_level_weights(v, p.get('dataset', TrainConfig.dataset), cfg.dataset, cfg.levels): v = None
+    return v
+
+def unread_options(cfg:TrainConfig, # the settings
+                   method:str|None=None, # the method to ask about (default: cfg.method)
+                  ) -> list: # names of the set fields that the method does not read, in field order
+    "The loss options set in `cfg` (not the default, not the preset's value) that `method` does not read."
+    m = method or cfg.method
+    if m not in METHOD_REGISTRY: return []
+    own = {o for s in METHOD_REGISTRY.values() for o in s.options} - {'seed', 'balance'}  # every method reads the seed
+    reads = set(METHOD_REGISTRY[m].options)
+    return [f.name for f in fields(TrainConfig) if f.name in own - reads
+            and getattr(cfg, f.name) != f.default and getattr(cfg, f.name) != _preset_value(cfg, f.name)]
+
+def _readers(k) -> list: return [m for m, s in METHOD_REGISTRY.items() if k in s.options]
+
+def _check_unread(cfg):
+    "A `ConfigError` for the first option set in `cfg` that its method does not read; a config read back field by field: those options at the preset's value."
+    if getattr(cfg, '_origin', None) is None: return _for_method(cfg)   # a saved run of an older version recorded them
+    for k in unread_options(cfg):
+        _fail(k, getattr(cfg, k), f"is not read by method {cfg.method!r} (only by {', '.join(_readers(k))}); remove it "
+              f"or train one of those methods (`config.json` would record it as applied)")
+    return cfg
+
+def _for_method(cfg, keep=()):
+    "`cfg` with the options its method does not read back at the preset's value (a warning names them); `keep`: fields given with the method."
+    drop = [k for k in unread_options(cfg) if k not in keep]
+    if drop:
+        warnings.warn(f"TrainConfig: method {cfg.method!r} does not read {', '.join(f'`{k}`' for k in drop)}; its run takes the "
+                      f"preset's value ({', '.join(f'{k}={_preset_value(cfg, k)!r}' for k in drop)}).", UserWarning, stacklevel=3)
+        cfg = dataclasses.replace(cfg, **{k: _preset_value(cfg, k) for k in drop})
+    return cfg
+
+def _mark(cfg, origin):
+    """Note where `cfg` came from: 'open' (`get_config` without a method: it may still change), 'given' (the settings a
+    caller asked for); None: read back field by field (`TrainConfig(...)`, a saved run's config.json)."""
+    if origin is not None: cfg._origin = origin
+    return cfg
+
 # %% ../nbs/05_config.ipynb #62724742
 def check_config(cfg:TrainConfig, # the settings to check
-                ) -> TrainConfig: # the same config, if valid
+                 final:bool=True, # the method is the run's; False: it may still change (`get_config`), so what depends on it is left
+                ) -> TrainConfig: # the same config, if valid (read back field by field: the options its method does not read at the preset's value)
     "Check every field of `cfg`; raise a `ConfigError` (a ValueError) naming the first bad field."
+    check_types({f.name: getattr(cfg, f.name) for f in fields(TrainConfig)})
     choices = dict(method=tuple(METHOD_REGISTRY), dataset=DATASETS, encoder=tuple(ENCODERS), optimizer=('sgd', 'adamw'),
                    amp=('auto', 'bf16', 'fp16', 'none'), cpcc_metric=('l2', 'cosine'), deterministic=('auto', 'on', 'off'),
                    augment=('crop', 'shift', 'none'))
@@ -407,8 +515,12 @@ def check_config(cfg:TrainConfig, # the settings to check
     for k, allowed in dict(positives=('label', 'prefix'), layer_penalty=('pow2', 'exp'), mask_positives=('label', 'prefix')).items():
         v = getattr(cfg, k)
         if v is not None and v not in allowed: _fail(k, v, f"must be None or one of {', '.join(allowed)}")
-    _check_masking(cfg)
-    _check_imbalance(cfg)
+    _check_masking(cfg, final)
+    _check_imbalance(cfg, final)
+    sel = parse_levels(cfg.levels)     # its form; the level names too where `levels` names them all, else when the loss is built
+    try: level_weights_for(cfg.level_weights, sel if sel and all(isinstance(s, str) for s in sel) else None)
+    except ValueError as e: raise ConfigError(str(e)) from None
+    if final: cfg = _check_unread(cfg)
     for k in ('epochs', 'batch_size', 'n_views', 'in_channels', 'width', 'proj_dim', 'img_size', 'n_points',
               'save_every', 'keep_last'):
         v = getattr(cfg, k)
@@ -447,9 +559,9 @@ def check_config(cfg:TrainConfig, # the settings to check
     if not 0 <= cfg.min_lr_ratio <= 1: _fail('min_lr_ratio', cfg.min_lr_ratio, "must be in [0, 1]")
     if cfg.warmup_epochs > cfg.epochs: _fail('warmup_epochs', cfg.warmup_epochs, f"must not exceed `epochs` ({cfg.epochs})")
     if cfg.batch_size < 2: _fail('batch_size', cfg.batch_size, "must be >= 2 (contrastive losses need negatives)")
-    if cfg.method != 'ce' and cfg.n_views < 2 and cfg.method == 'simclr':
+    if final and cfg.method == 'simclr' and cfg.n_views < 2:
         _fail('n_views', cfg.n_views, "must be >= 2 for simclr (its only positives are the other views)")
-    if cfg.method == 'simclr' and cfg.augment == 'none':
+    if final and cfg.method == 'simclr' and cfg.augment == 'none':
         _fail('augment', cfg.augment, "must be 'crop' or 'shift' for simclr ('none' gives it two identical views: nothing to learn)")
     if 0 < cfg.n_train < cfg.batch_size: _fail('n_train', cfg.n_train, f"must be 0 (all) or >= `batch_size` ({cfg.batch_size})")
     if cfg.encoder in ('resnet18', 'resnet50') and cfg.feat_dim is not None:
@@ -481,14 +593,16 @@ def check_config(cfg:TrainConfig, # the settings to check
 def get_config(preset:str='digits', # a name in PRESETS
                **overrides, # any TrainConfig field, e.g. epochs=2, method='hmce'
               ) -> TrainConfig:
-    "The `TrainConfig` of a named preset with `overrides` applied, validated."
-    if preset not in PRESETS:
+    """The `TrainConfig` of a named preset with `overrides` applied, validated. Without a `method` among the overrides,
+    what depends on the method (options it does not read, simclr's views, the masked methods' two levels) is left to
+    `check_config` (which the `Trainer` calls) and to `cfg.replace(method=...)`: `hmlc_compare` picks the methods after."""
+    if not isinstance(preset, str) or preset not in PRESETS:
         raise ConfigError(f"Unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
+    check_types(overrides)
     cfg = _replace_fields(TrainConfig(preset=preset), PRESETS[preset])
     if cfg.level_weights and 'level_weights' not in overrides:  # a preset's level weights name its own dataset's levels:
-        named = {p.split('=')[0].strip() for p in str(cfg.level_weights).split(',') if '=' in p}   # dropped where those
-        lv = overrides.get('levels', cfg.levels)                                                    # are not all trained
-        if overrides.get('dataset', cfg.dataset) != cfg.dataset or (isinstance(lv, str) and lv.strip()
-                and not named <= {s.strip() for s in lv.split(',')}):
-            cfg = cfg.replace(level_weights=None)
-    return check_config(_replace_fields(cfg, overrides))
+        if _drops_level_weights(cfg.level_weights, cfg.dataset, overrides.get('dataset', cfg.dataset),   # dropped where those
+                                overrides.get('levels', cfg.levels)):                                   # are not all trained
+            cfg = dataclasses.replace(cfg, level_weights=None)
+    cfg = _mark(_replace_fields(cfg, overrides), 'given' if 'method' in overrides else 'open')
+    return _mark(check_config(cfg, final='method' in overrides), 'given' if 'method' in overrides else 'open')

@@ -175,7 +175,7 @@ def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
 def _knn(train_x, test_x, k, metric='cosine', chunk=1024):
     "Indices `[M, k]` and similarities `[M, k]` of the `k` nearest training rows of each test row, nearest first."
     if metric not in ('cosine', 'l2'): raise ValueError(f"`metric` must be 'cosine' or 'l2', got {metric!r}.")
-    if not 1 <= k <= train_x.shape[0]: raise ValueError(f"`k` must be in 1..{train_x.shape[0]} (the number of training rows), got {k}.")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= train_x.shape[0]: raise ValueError(f"`k` must be in 1..{train_x.shape[0]} (the number of training rows), got {k!r}.")
     if metric == 'cosine': train_x, test_x = F.normalize(train_x, dim=1), F.normalize(test_x, dim=1)
     idx, sims = [], []
     for i in range(0, test_x.shape[0], chunk):
@@ -366,10 +366,15 @@ def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for 
                 normalize:bool=True, # L2-normalise embeddings before t-SNE
                 point_size:float=4.0, # marker size
                ): # the matplotlib Figure
-    "One t-SNE panel per method (rows) and level (columns), coloured by the level's labels; saved as PNG."
+    "One t-SNE panel per method (rows) and level (columns), coloured by the level's labels; saved as PNG. Embeddings that are all equal get no t-SNE: their panel says so."
     plt = _pyplot()
     from sklearn.manifold import TSNE
-    if max_points < 2: raise ValueError(f"`max_points` must be >= 2 (t-SNE needs several points), got {max_points}.")
+    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 2:
+        raise ValueError(f"`max_points` must be >= 2 (an integer: t-SNE needs several points), got {max_points!r}.")
+    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float, np.integer, np.floating)) or not 0 < perplexity < math.inf:
+        raise ValueError(f"`perplexity` must be a finite number > 0, got {perplexity!r}.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 250:
+        raise ValueError(f"`max_iter` must be an integer >= 250 (sklearn's smallest), got {max_iter!r}.")
     if not isinstance(embs, dict) or not embs: raise ValueError("`embs` must be a non-empty dict: method name -> embeddings [N, D].")
     pth = paths if isinstance(paths, dict) else {m: paths for m in embs}
     missing = set(embs) - set(pth)
@@ -384,19 +389,27 @@ def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for 
         sel = torch.randperm(e.shape[0], generator=torch.Generator().manual_seed(seed))[:max_points]
         e, p = e.detach().cpu()[sel], p.cpu()[sel]
         if normalize: e = F.normalize(e, dim=1)
-        perp = min(perplexity, max(2.0, (e.shape[0] - 1) / 3))
-        y = TSNE(2, perplexity=perp, init='pca', learning_rate='auto', random_state=seed,
-                 max_iter=max_iter).fit_transform(e.double().numpy())
-        fig_rows.append((m, y, p.numpy()))
+        perp = min(perplexity, max(2.0, (e.shape[0] - 1) / 3), e.shape[0] - 1)   # sklearn: perplexity < samples
+        e = e.double()
+        if e.shape[1] < 2: e = torch.cat([e, e.new_zeros(e.shape[0], 2 - e.shape[1])], 1)   # 1-D: the PCA start needs 2 columns
+        if e.shape[0] < 2 or float((e - e.mean(0)).abs().max()) <= 1e-6 * max(1.0, float(e.abs().max())):
+            # all points equal (a collapsed embedding): t-SNE's PCA start divides by their spread, and sklearn then crashes
+            # the process (a segfault); the panel shows the points at one place and says why
+            y, note = np.zeros((e.shape[0], 2)), (f'all {e.shape[0]} embeddings identical:\nno t-SNE' if e.shape[0] > 1 else 'one sample: no t-SNE')
+        else:
+            y, note = TSNE(2, perplexity=perp, init='pca', learning_rate='auto', random_state=seed,
+                           max_iter=max_iter).fit_transform(e.numpy()), None
+        fig_rows.append((m, y, p.numpy(), note))
     if len(level_names) != L: raise ValueError(f"`level_names` must have {L} entries, got {len(level_names)}.")
     fig, axes = plt.subplots(len(fig_rows), L, figsize=(3.2 * L, 3.2 * len(fig_rows)), squeeze=False)
-    for r, (m, y, p) in enumerate(fig_rows):
+    for r, (m, y, p, note) in enumerate(fig_rows):
         for h in range(L):
             ax, k = axes[r, h], int(p[:, h].max()) + 1
             cmap = 'tab10' if k <= 10 else 'tab20' if k <= 20 else 'nipy_spectral'
             ax.scatter(y[:, 0], y[:, 1], c=p[:, h], cmap=cmap, vmin=-0.5 if k <= 20 else 0,
                        vmax=(10 if k <= 10 else 20) - 0.5 if k <= 20 else k - 1, s=point_size, linewidths=0)
             ax.set_xticks([]); ax.set_yticks([])
+            if note: ax.text(0.5, 0.75, note, transform=ax.transAxes, ha='center', va='center', fontsize=8)
             if r == 0: ax.set_title(str(level_names[h]))
             if h == 0: ax.set_ylabel(str(m))
     fig.tight_layout()

@@ -6,7 +6,7 @@
 __all__ = ['positive_mask', 'supcon_loss', 'with_instance_ids', 'hmlc_loss', 'cpcc_loss']
 
 # %% ../nbs/02_losses.ipynb #14c3f344
-import math
+import math, numbers, warnings
 from collections.abc import Callable
 import torch
 import torch.nn.functional as F
@@ -23,6 +23,9 @@ def _as_labels(labels, B, name='labels'):
         raise ValueError(f"`{name}` must be [B] class ids or [B, L] label paths, got shape {tuple(labels.shape)}.")
     if labels.ndim == 2 and labels.shape[1] == 0:
         raise ValueError(f"`{name}` has no label columns (shape {tuple(labels.shape)}); pass at least one level.")
+    if labels.numel() and bool(labels.min() < 0):
+        raise ValueError(f"`{name}` holds negative ids (smallest {int(labels.min())}); labels are class ids >= 0, and -1 is no "
+                         f"'unlabelled' marker here: drop those samples, or map the labels to 0..n_classes-1.")
     if B is not None and labels.shape[0] != B:
         raise ValueError(f"`{name}` has {labels.shape[0]} rows but `features` has batch size {B}; "
                          f"pass one label (row) per sample.")
@@ -52,7 +55,27 @@ def _check_features(features, name='features'):
     if features.shape[1] == 0: raise ValueError(f"`{name}` has no views (shape {tuple(features.shape)}); pass V >= 1 views per sample.")
     return features
 
+def _check_normalized(features, name='features'):
+    """`features` with rows of norm 1 (L2-normalized over the last dimension), or a ValueError: the losses' similarities
+    are cosines only then; unnormalized rows give a loss scaled by their norms (1e6 and more). The tolerance, 5 %,
+    allows half-precision rounding (also of features rounded to half precision and then cast back); a row of zeros (a dead
+    sample, which `F.normalize` leaves at 0) passes, and so does a non-finite row: the loss is then not finite, which the
+    `Trainer` reports as a divergence (`NonFiniteLossError`)."""
+    n = features.detach().float().norm(dim=-1)
+    if not bool((((n - 1).abs() <= 0.05) | (n <= 1e-6) | ~torch.isfinite(n)).all()):
+        lo, hi = float(n.min()), float(n.max())
+        raise ValueError(f"`{name}` must be L2-normalized over the last dimension (row norms 1, or 0 for a row of zeros), got norms in [{lo:.4g}, {hi:.4g}]; "
+                         f"pass `F.normalize({name}, dim=-1)`.")
+    return features
+
+def _is_real(v) -> bool:
+    "A real number (not a bool, a string or None), or a one-element floating or integer tensor."
+    if torch.is_tensor(v): return v.numel() == 1 and not v.is_complex() and v.dtype != torch.bool
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
 def _check_temperature(temperature, base_temperature):
+    for name, t in (('temperature', temperature), ('base_temperature', base_temperature)):
+        if not _is_real(t): raise ValueError(f"`{name}` must be a finite number > 0, got {t!r} ({type(t).__name__}).")
     if not 0 < temperature < math.inf: raise ValueError(f"`temperature` must be a finite number > 0, got {temperature}.")
     if not 0 < base_temperature < math.inf: raise ValueError(f"`base_temperature` must be a finite number > 0, got {base_temperature}.")
 
@@ -125,6 +148,10 @@ def supcon_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections, V 
                 weights:torch.Tensor=None, # [B] anchor weights >= 0 (a sample's views share its weight); None: all 1
                ) -> torch.Tensor: # scalar loss (float32, or float64 for float64 features)
     "Supervised contrastive loss (SupContrast's `SupConLoss`, `contrast_mode='all'`); SimCLR without labels or mask."
+    return _supcon_loss(_check_normalized(_check_features(features)), labels, mask, temperature, base_temperature, weights)
+
+def _supcon_loss(features, labels=None, mask=None, temperature=0.07, base_temperature=0.07, weights=None):
+    "`supcon_loss` without the norm check (the masked losses' features: rows of a masked share may be shorter)."
     features = _check_features(features)
     _check_temperature(temperature, base_temperature)
     B = features.shape[0]
@@ -138,6 +165,8 @@ def supcon_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections, V 
         if mask.shape != (B, B):
             raise ValueError(f"`mask` must be [B, B] = [{B}, {B}] to match `features`, got {tuple(mask.shape)}.")
         if mask.is_complex(): raise ValueError(f"`mask` must be bool or real, got dtype {mask.dtype}.")
+        if mask.numel() and not bool((torch.isfinite(mask.float()) & (mask.float() >= 0)).all()):
+            raise ValueError("`mask` holds negative or non-finite weights; positive weights are >= 0 (bool, or floats such as 0 and 1).")
     if weights is not None:
         weights = torch.as_tensor(weights)
         if weights.shape != (B,) or not weights.is_floating_point() or not bool((weights >= 0).all()) or not weights.sum() > 0:
@@ -177,7 +206,7 @@ def hmlc_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections, V vi
               all_levels:bool=False, # also train the finest level: same value as the reference on with_instance_ids(labels)
              ) -> torch.Tensor: # scalar loss
     "Hierarchical multi-label contrastive loss (HMC/HCE/HMCE, Zhang et al. 2022): the reference `HMLC` value, vectorized."
-    features = _check_features(features)
+    features = _check_normalized(_check_features(features))
     _check_temperature(temperature, base_temperature)
     B = features.shape[0]
     labels = _as_labels(labels, B)
@@ -194,6 +223,10 @@ def hmlc_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections, V vi
     prefix = prefix_ids(labels.to(features.device))  # [B, L], ids sorted like the reference's unique rows
     prefix_lengths = range(L, 0, -1) if all_levels else range(L - 1, 0, -1)
     sizes = (prefix.amax(0) + 1).tolist()  # number of distinct prefixes of each length
+    if not all_levels and sizes[-1] < B:
+        warnings.warn(f"hmlc_loss: the last column of `labels` is no instance id ({B - sizes[-1]} of the {B} samples repeat a full "
+                      f"path), so it is never trained as a level of its own, as in the reference; append instance ids with "
+                      f"`with_instance_ids(labels)` (the HMLC authors' setup) or pass `all_levels=True`.", UserWarning, stacklevel=2)
     idx, total, running = None, 0., None
     for l, k in enumerate(prefix_lengths, 1):
         groups, n_groups = (prefix[:, k - 1] if idx is None else prefix[idx, k - 1]), sizes[k - 1]
@@ -219,6 +252,9 @@ def cpcc_loss(z:torch.Tensor, # embeddings [B, D] or [B, V, D] (views share thei
         raise ValueError(f"`z` must be a floating tensor [B, D] or [B, V, D], got {getattr(z, 'shape', type(z).__name__)}.")
     paths = _as_labels(paths, z.shape[0], 'paths')
     if paths.ndim != 2: raise ValueError(f"`paths` must be [B, L] label paths (one column per level), got shape {tuple(paths.shape)}.")
+    if paths.shape[1] < 2:
+        raise ValueError(f"`paths` has {paths.shape[1]} level; CPCC correlates distances with tree distances, which one level makes all "
+                         f"equal (evaluate.cpcc gives NaN there): pass at least 2 levels.")
     if paths.numel() and paths.min() < 0: raise ValueError("`paths` holds negative label ids; labels must be 0..n_classes-1.")
     if metric not in ('l2', 'cosine'): raise ValueError(f"`metric` must be 'l2' or 'cosine', got {metric!r}.")
     paths = paths.long().to(z.device)

@@ -284,6 +284,9 @@ def _check_z_labels(z, labels, n_levels=None, zname='z'):
     if labels.shape[0] != z.shape[0]:
         raise ValueError(f"`labels` has {labels.shape[0]} rows but `{zname}` has batch size {z.shape[0]}; "
                          "pass one label path per sample.")
+    if labels.numel() and bool(labels.min() < 0):
+        raise ValueError(f"`labels` holds negative ids (smallest {int(labels.min())}); label ids are >= 0, and -1 is no "
+                         f"'unlabelled' marker here: drop those samples, or map the labels to 0..n_classes-1.")
     if n_levels is not None and labels.shape[1] != n_levels:
         raise ValueError(f"`labels` must have n_levels={n_levels} columns, got {labels.shape[1]}; "
                          "pass the label path of every level, coarse first.")
@@ -341,7 +344,10 @@ def _relevance(z, labels, relevance='eta2', positives='label', corrected=False):
 
 # %% ../nbs/03_masking.ipynb #f7205852
 def _check_min_dims(min_dims, L, D):
-    "ValueError unless `L` levels of at least `min_dims` dimensions fit in `D`."
+    "ValueError unless `L` levels of at least `min_dims` dimensions fit in `D` (and every level can have one: `D >= L`)."
+    if D < L:
+        raise ValueError(f"z has D={D} dimension{'s' * (D != 1)}, fewer than the {L} levels: every level needs at least one "
+                         f"dimension of its own; use projections of at least {L} dimensions (proj_dim).")
     if min_dims < 0 or L * min_dims > D:
         raise ValueError(f"min_dims={min_dims} needs {L}*{min_dims}={L*min_dims} dimensions but z has D={D}; "
                          f"use 0 <= min_dims <= {D // L}.")
@@ -501,7 +507,7 @@ def sample_masks(z:torch.Tensor, # projections [B, V, D]
         return F.one_hot(assign, L).transpose(1, 2).bool()
 
 # %% ../nbs/03_masking.ipynb #d19c0d78
-from .losses import supcon_loss, _check_temperature
+from .losses import supcon_loss, _supcon_loss, _check_temperature, _is_real
 
 def _inverse_frequency(groups):
     "Per-sample weight `1 / (size of the sample's group in the batch)` for dense group ids `[B]`."
@@ -636,15 +642,28 @@ def _check_identification(n_levels, mask_mode, shares, warmup, freeze):
     return shares, float(warmup)
 
 # %% ../nbs/03_masking.ipynb #b2570267
+def _check_reals(owner, integer=False, optional=False, **values):
+    "ValueError naming the first of `values` that is not a real number (an integer if `integer`; None allowed if `optional`)."
+    for k, v in values.items():
+        if v is None and optional: continue
+        ok = _is_real(v) and (not integer or (float(v) == int(v) and not (torch.is_tensor(v) and v.is_floating_point())
+                                               and not isinstance(v, float)))
+        if not ok: raise ValueError(f"{owner}: {k} must be {'an integer' if integer else 'a number'}{' or None' if optional else ''}, got {v!r}.")
+
 def _check_levels(n_levels, level_weights, positives, path_weight, cls):
+    _check_reals(cls, integer=True, n_levels=n_levels); _check_reals(cls, path_weight=path_weight)
     if int(n_levels) < 2:
         raise ValueError(f"{cls}: n_levels must be >= 2 (a hierarchy), got {n_levels}; for one level use supcon_loss.")
     if positives not in ('label', 'prefix'):
         raise ValueError(f"{cls}: positives must be 'label' or 'prefix', got {positives!r}.")
-    if path_weight < 0: raise ValueError(f"{cls}: path_weight must be >= 0, got {path_weight}.")
-    w = torch.ones(n_levels) if level_weights is None else torch.as_tensor(level_weights, dtype=torch.float32).flatten()
+    if not 0 <= path_weight < math.inf: raise ValueError(f"{cls}: path_weight must be a finite number >= 0, got {path_weight}.")
+    try: w = torch.ones(n_levels) if level_weights is None else torch.as_tensor(level_weights, dtype=torch.float32).flatten()
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"{cls}: level_weights must be numbers, one per level, got {level_weights!r}.") from None
     if w.numel() != n_levels:
         raise ValueError(f"{cls}: level_weights must have n_levels={n_levels} entries, got {w.numel()}.")
+    if not bool(torch.isfinite(w).all() & (w >= 0).all()) or not bool((w > 0).any()):
+        raise ValueError(f"{cls}: level_weights must be finite numbers >= 0, not all 0, got {w.tolist()}.")
     return w
 
 def _levels_and_path(crit, zf, labels, pos, masked):
@@ -713,8 +732,8 @@ def _stats_to_py(st:dict) -> dict:
     return {k: (v(out) if callable(v) else v) for k, v in out.items()}
 
 def _level_supcon(f, groups, balance, T, bT):
-    "SupCon of normalized features `f` `[B, V, D']` with positives = equal dense group ids `[B]`."
-    return supcon_loss(f, labels=groups, temperature=T, base_temperature=bT, weights=_inverse_frequency(groups) if balance else None)
+    "SupCon of normalized features `f` `[B, V, D']` with positives = equal dense group ids `[B]` (rows of a small masked share may be shorter)."
+    return _supcon_loss(f, labels=groups, temperature=T, base_temperature=bT, weights=_inverse_frequency(groups) if balance else None)
 
 class _MaskedLoss(_PositivesCurriculum, nn.Module):
     """What G-HMLC and A-HMLC share: the forward pass. A subclass gives `_masking` (this step's masks: a function
@@ -775,6 +794,9 @@ class GHMLCLoss(_MaskedLoss):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'GHMLCLoss')
         _check_temperature(temperature, base_temperature)
+        _check_reals('GHMLCLoss', integer=True, min_dims=min_dims, gmm_iters=gmm_iters)
+        _check_reals('GHMLCLoss', prefix_until=prefix_until, ema=ema, hysteresis=hysteresis, warmup=warmup)
+        _check_reals('GHMLCLoss', optional=True, min_share=min_share)
         if mask_positives not in (None, 'label', 'prefix'):
             raise ValueError(f"GHMLCLoss: mask_positives must be None, 'label' or 'prefix', got {mask_positives!r}.")
         for name, v, opts in (('mask_mode', mask_mode, MASK_MODES), ('match', match, ('hungarian', 'argmax')),
@@ -947,6 +969,9 @@ class AHMLCLoss(_MaskedLoss):
         super().__init__()
         w = _check_levels(n_levels, level_weights, positives, path_weight, 'AHMLCLoss')
         _check_temperature(temperature, base_temperature)
+        _check_reals('AHMLCLoss', integer=True, dim=dim); _check_reals('AHMLCLoss', integer=True, optional=True, hidden=hidden)
+        _check_reals('AHMLCLoss', mask_temperature=mask_temperature, entropy_weight=entropy_weight, prefix_until=prefix_until)
+        _check_reals('AHMLCLoss', optional=True, mask_temperature_end=mask_temperature_end)
         if int(dim) < 1: raise ValueError(f"AHMLCLoss: dim must be >= 1, got {dim}.")
         if not mask_temperature > 0: raise ValueError(f"AHMLCLoss: mask_temperature must be > 0, got {mask_temperature}.")
         if mask_temperature_end is not None and not mask_temperature_end > 0:
