@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .hierarchy import Hierarchy
 from .models import ENCODERS
-from .losses import supcon_loss, hmlc_loss, with_instance_ids, cpcc_loss
+from .losses import supcon_loss, _supcon_loss, hmlc_loss, with_instance_ids, cpcc_loss
 from .masking import GHMLCLoss, AHMLCLoss, MASK_MODES
 from .levels import DPGHMLCLoss, LossOnZ
 from .imbalance import BCLMethod, balanced_masked_loss, parse_sizes, long_tail_counts
@@ -157,7 +157,8 @@ class _SupConMethod(nn.Module):
         super().__init__()
         self.t, self.bt, self.labels = temperature, base_temperature or temperature, labels
     def forward(self, feats, z, paths):
-        return supcon_loss(F.normalize(z, dim=-1), paths if self.labels else None, temperature=self.t, base_temperature=self.bt)
+        # normalized here: `_supcon_loss` skips `supcon_loss`'s norm check (a host sync on a GPU, every step)
+        return _supcon_loss(F.normalize(z, dim=-1), paths if self.labels else None, temperature=self.t, base_temperature=self.bt)
 
 # %% ../nbs/05_config.ipynb #fa200909
 class _HMLCMethod(nn.Module):
