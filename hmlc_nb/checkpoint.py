@@ -224,6 +224,11 @@ def _link_inside(out:Path, rel:str) -> Path|None:
         if p.is_symlink(): return p
     return None
 
+def _has_checkpoints(out:Path, tool:str) -> bool:
+    "A run of an earlier version that resuming may adopt: checkpoints in `checkpoints/` (in its run folders `seed<N>/<method>/` for a comparison)."
+    runs = [out] if tool == 'hmlc_train' else [d for d in out.glob('seed*/*') if d.is_dir() and not d.is_symlink()]
+    return any((d / 'checkpoints').is_dir() and not (d / 'checkpoints').is_symlink() and list_checkpoints(d) for d in runs)
+
 def check_out(out, # the run folder
               resume:bool=False, # continue the run in the folder
               overwrite:bool=False, # replace the run in the folder
@@ -245,13 +250,13 @@ def check_out(out, # the run folder
     if resume and ck.exists() and not ck.is_dir():
         raise FileExistsError(f"Cannot resume '{out}': '{ck}' is a file, not the checkpoints folder. Move it away, "
                               f"or choose another --out.")
-    legacy = m is None and resume and tool == 'hmlc_train' and ck.is_dir() and not ck.is_symlink() and bool(list_checkpoints(out))
+    legacy = m is None and resume and _has_checkpoints(out, tool)
     if foreign and not legacy:
         old = " or by a version of hmlc_nb from before that record" if m is None else ""
         raise FileExistsError(f"'{out}' holds {', '.join(foreign)}, which {tool} did not write (they are not in its record "
                               f"'{MANIFEST}'; written by you{old}). {tool} never overwrites or deletes files it did not "
                               f"write: move them away (delete them yourself if they are an old run), or choose another --out.")
-    if resume:
+    if resume and tool == 'hmlc_train':  # (a comparison's runs are checked in their own folders)
         done = [n for n in present if n not in ('checkpoints', 'config.json')]
         if done and not list_checkpoints(out):
             raise FileExistsError(f"Cannot resume '{out}': it holds a run ({', '.join(done)}) but no checkpoint in "
@@ -287,7 +292,8 @@ def remove_recorded(out, # the run folder (its lock held)
         try: (out / rel).rmdir(); gone.append(out / rel)
         except FileNotFoundError: pass
         except OSError: kept.append(rel)  # holds files the package did not write: the folder stays, still the run's
-    record_files(out, tool, drop=[r for r in plan if r not in kept])
+    if record_files(out, tool, drop=[r for r in plan if r not in kept]) == []:
+        (out / MANIFEST).unlink()  # nothing of the run is left: the folder is no run's any more
     return gone
 
 def prepare_out(out, # the run folder
@@ -300,13 +306,13 @@ def prepare_out(out, # the run folder
     plan = check_out(out, resume, overwrite, tool, names)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if overwrite: remove_recorded(out, plan, tool)
     if read_manifest(out) is None and resume:  # a run from before the record: its known files are adopted
         present = [n + ('/' if (out / n).is_dir() else '') for n in names if (out / n).exists()]
         ck = [f"checkpoints/{p.name}{s}" for p in list_checkpoints(out) for s in ('', '.sha256')
               if (p.parent / (p.name + s)).is_file()]
         record_files(out, tool, add=present + ck)
     record_files(out, tool)
-    if overwrite: remove_recorded(out, plan, tool)
     return out
 
 # %% ../nbs/05a_checkpoint.ipynb #69433e0c

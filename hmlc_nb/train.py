@@ -140,11 +140,15 @@ def _dry_run(cfg:TrainConfig, hierarchy:Hierarchy, train_ds, feat_dim:int, proj_
     except (ValueError, TypeError, AttributeError): return  # a dataset without label paths: its first step will tell
     if len(paths) < 2: return
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
         crit = make_criterion(cfg, hierarchy, feat_dim, proj_dim)
         B, V = len(paths), cfg.n_views
         z = nn.functional.normalize(torch.randn(B, V, proj_dim), dim=-1)
-        with torch.no_grad(): crit(torch.randn(B, V, feat_dim), z, paths)
+        try:
+            with torch.no_grad(): crit(torch.randn(B, V, feat_dim), z, paths)
+        except FloatingPointError: pass  # a non-finite loss is the loop's to report, at its step
+        except (ValueError, TypeError, RuntimeError) as e:
+            raise ConfigError(f"TrainConfig: {cfg.method} cannot train with these settings (proj_dim {proj_dim}, feat_dim "
+                              f"{feat_dim}, {hierarchy.n_levels} levels, batch_size {cfg.batch_size}): {e}") from None
 
 # %% ../nbs/05b_train.ipynb #18a7ea5f
 class Trainer:
@@ -166,12 +170,17 @@ class Trainer:
             _fail('batch_size', cfg.batch_size, f"is the global batch and must be divisible by the number of processes ({world})")
         if cfg.sync_bn and world > 1 and dev.type != 'cuda':
             _fail('sync_bn', cfg.sync_bn, "needs CUDA (torch's SyncBatchNorm does not run on CPU); use sync_bn=False")
-        self._unlock = None
+        self._unlock, new = None, out is not None and not Path(out).exists()
         if out is not None:
             lock = _on_main(lambda: lock_run(out))  # rank 0 alone holds the run folder's lock
             if rank == 0: self._unlock = weakref.finalize(self, unlock_run, lock)
         try: self._setup(cfg, out, resume, overwrite, data, criterion, model, callbacks, log)
-        except BaseException: self.release(); raise
+        except BaseException:
+            self.release()
+            if new and rank == 0:  # refused before anything was written: no empty folder is left behind
+                try: Path(out).rmdir()
+                except OSError: pass
+            raise
 
     def _setup(self, cfg, out, resume, overwrite, data, criterion, model, callbacks, log):
         dev, rank, world = self.device, self.rank, self.world
