@@ -224,6 +224,8 @@ def _link_inside(out:Path, rel:str) -> Path|None:
         if p.is_symlink(): return p
     return None
 
+_FOLDERS = ('checkpoints',)  # the run's top-level names that are folders (the others are files)
+
 def _has_checkpoints(out:Path, tool:str) -> bool:
     "A run of an earlier version that resuming may adopt: checkpoints in `checkpoints/` (in its run folders `seed<N>/<method>/` for a comparison)."
     runs = [out] if tool == 'hmlc_train' else [d for d in out.glob('seed*/*') if d.is_dir() and not d.is_symlink()]
@@ -250,6 +252,12 @@ def check_out(out, # the run folder
     if resume and ck.exists() and not ck.is_dir():
         raise FileExistsError(f"Cannot resume '{out}': '{ck}' is a file, not the checkpoints folder. Move it away, "
                               f"or choose another --out.")
+    wrong = [n for n in present if (out / n).is_dir() != (n in _FOLDERS)]
+    if wrong:
+        n = wrong[0]
+        raise FileExistsError(f"'{out / n}' is a {'folder' if (out / n).is_dir() else 'file'}, where {tool} keeps "
+                              f"{'a folder' if n in _FOLDERS else 'a file'} of its run; it is not the run's. Move it "
+                              f"away, or choose another --out.")
     legacy = m is None and resume and _has_checkpoints(out, tool)
     if foreign and not legacy:
         old = " or by a version of hmlc_nb from before that record" if m is None else ""

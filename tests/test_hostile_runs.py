@@ -287,3 +287,78 @@ def test_compare_names_its_dataset(tmp_path):
     assert r.code == 0, r
     first = next(l for l in r.err.splitlines() if 'CPU threads' in l)
     assert "on folder '" in first and 'on digits' not in first, r
+
+# ======================================================================================================
+# more run-folder cases: damaged records, links, folders where files belong
+# ======================================================================================================
+def test_train_resume_on_comparison_refused(cmp_run, tmp_path):
+    "hmlc_train --resume on a comparison's top folder: refused naming hmlc_compare; nothing rewritten."
+    c = _copy(cmp_run, tmp_path, 'c')
+    before = snapshot(c)
+    r = cli('train', '--out', c, '--resume', *S, '--no-eval')
+    clean_error(r, 'hmlc_compare')
+    assert snapshot(c) == before
+
+@pytest.mark.parametrize('record', [pytest.param(b'{"tool": "hmlc_train", ', id='truncated'),
+                                    pytest.param(b'{"tool": "hmlc_train", "files": ["../../outside.txt"]}', id='outside-path'),
+                                    pytest.param(b'{"tool": "hmlc_train", "files": ["/etc/passwd"]}', id='absolute-path'),
+                                    pytest.param(b'{"tool": "someone", "files": []}', id='unknown-tool'),
+                                    pytest.param(b'[1, 2]', id='a-list')])
+def test_damaged_record_refused(train_run, tmp_path, record):
+    "A damaged or tampered record: --overwrite refuses naming it and deletes nothing (inside or outside the folder)."
+    run = _copy(train_run, tmp_path, 'run'); (run / MANIFEST).write_bytes(record)
+    (tmp_path / 'outside.txt').write_text('mine')
+    before = snapshot(run)
+    r = cli('train', '--out', run, '--overwrite', *S, '--method', 'hmce', '--no-eval')
+    clean_error(r, MANIFEST)
+    assert snapshot(run) == before and (tmp_path / 'outside.txt').read_text() == 'mine'
+
+def test_overwrite_symlinked_checkpoints_refused(train_run, tmp_path):
+    "checkpoints/ replaced by a link to a folder of the user's: --overwrite refuses; neither the link's target nor the run is touched."
+    run = _copy(train_run, tmp_path, 'run')
+    mine = tmp_path / 'my_ckpts'; shutil.move(str(run / 'checkpoints'), mine); (run / 'checkpoints').symlink_to(mine)
+    before, target = snapshot(run), snapshot(mine)
+    r = cli('train', '--out', run, '--overwrite', *S, '--method', 'hmce', '--no-eval')
+    clean_error(r, 'checkpoints', 'link')
+    assert snapshot(run) == before and snapshot(mine) == target
+
+def test_recorded_file_now_a_folder_refused(train_run, tmp_path):
+    "A recorded file (log.csv) that is now a folder of the user's: refused before training, naming it; the folder kept."
+    run = _copy(train_run, tmp_path, 'run')
+    (run / 'log.csv').unlink(); (run / 'log.csv').mkdir(); (run / 'log.csv' / 'mine.txt').write_text('x')
+    before = snapshot(run)
+    r = cli('train', '--out', run, '--overwrite', *S, '--method', 'hmce', '--no-eval')
+    clean_error(r, 'log.csv')
+    assert snapshot(run) == before and not r.out.strip(), r
+
+def test_compare_overwrite_keeps_user_run_lookalike(tmp_path):
+    "seed0/hmce/config.json of the user's (no record): hmlc_compare refuses with and without --overwrite, and keeps it."
+    c = tmp_path / 'c'; (c / 'seed0' / 'hmce').mkdir(parents=True); (c / 'seed0' / 'hmce' / 'config.json').write_text('{"mine": 1}')
+    for flag in ([], ['--overwrite']):
+        r = cli('compare', '--out', c, *flag, '--methods', 'supcon,hmce', *S, '--no-eval')
+        clean_error(r, 'config.json')
+    assert (c / 'seed0' / 'hmce' / 'config.json').read_text() == '{"mine": 1}'
+    assert not (c / 'seed0' / 'supcon').exists(), "a run trained before the refusal"
+
+def test_compare_overwrite_symlinked_run_folder_refused(cmp_run, tmp_path):
+    "A comparison's run folder replaced by a link to the user's folder: --overwrite refuses; the target is untouched."
+    c = _copy(cmp_run, tmp_path, 'c')
+    mine = tmp_path / 'mine'; shutil.move(str(c / 'seed0' / 'hmce'), mine); (c / 'seed0' / 'hmce').symlink_to(mine)
+    before, target = snapshot(c), snapshot(mine)
+    r = cli('compare', '--out', c, '--overwrite', '--methods', 'supcon,hmce', *S, '--no-eval')
+    clean_error(r, 'link')
+    assert snapshot(c) == before and snapshot(mine) == target
+
+def test_compare_out_in_folder_data_root_refused(tmp_path):
+    "hmlc_compare --out inside a folder-tree --data_root: refused; nothing written into the data."
+    tree = write_tree(tmp_path / 'tree')
+    before = list(tree.rglob('*'))
+    r = cli('compare', '--out', tree / 'cmp', '--methods', 'supcon', '--dataset', 'folder', '--data_root', tree, *OWN, '--no-eval')
+    clean_error(r, 'data_root')
+    assert sorted(tree.rglob('*')) == sorted(before)
+
+def test_refused_new_run_leaves_no_folder(tmp_path):
+    "A new run refused by the data or the loss (G-HMLC's min_dims) leaves no empty run folder behind."
+    r = cli('train', '--out', tmp_path / 'new', *S, '--method', 'ghmlc', '--min_dims', '100', '--no-eval')
+    clean_error(r, 'min_dims')
+    assert not (tmp_path / 'new').exists()
