@@ -261,9 +261,11 @@ def check_out(out, # the run folder
     legacy = m is None and resume and _has_checkpoints(out, tool)
     if foreign and not legacy:
         old = " or by a version of hmlc_nb from before that record" if m is None else ""
+        adopt = (" A run of an earlier version with checkpoints can also be continued with --resume, which adopts it."
+                 if m is None and not resume and _has_checkpoints(out, tool) else "")
         raise FileExistsError(f"'{out}' holds {', '.join(foreign)}, which {tool} did not write (they are not in its record "
                               f"'{MANIFEST}'; written by you{old}). {tool} never overwrites or deletes files it did not "
-                              f"write: move them away (delete them yourself if they are an old run), or choose another --out.")
+                              f"write: move them away (delete them yourself if they are an old run), or choose another --out.{adopt}")
     if resume and tool == 'hmlc_train':  # (a comparison's runs are checked in their own folders)
         done = [n for n in present if n not in ('checkpoints', 'config.json')]
         if done and not list_checkpoints(out):

@@ -362,3 +362,19 @@ def test_refused_new_run_leaves_no_folder(tmp_path):
     r = cli('train', '--out', tmp_path / 'new', *S, '--method', 'ghmlc', '--min_dims', '100', '--no-eval')
     clean_error(r, 'min_dims')
     assert not (tmp_path / 'new').exists()
+
+def test_resume_grown_tree_refused_moved_tree_allowed(tmp_path):
+    "--resume after images were added to the folder tree: refused naming data_root; the same tree moved elsewhere resumes."
+    tree = write_tree(tmp_path / 'tree')
+    out = tmp_path / 'run'
+    r = cli('train', '--out', out, '--dataset', 'folder', '--data_root', tree, *OWN, '--no-eval')
+    assert r.code == 0, r
+    moved = tmp_path / 'moved'; shutil.copytree(tree, moved)
+    for k in (8, 9): Image.new('RGB', (10, 8), (0, 0, k)).save(tree / 'animal' / 'cat' / f'{k}.png')
+    before = snapshot(out)
+    r = cli('train', '--out', out, '--resume', '--data_root', tree, '--epochs', '2', '--threads', '1', '--no-eval')
+    clean_error(r, 'data_root')
+    assert snapshot(out) == before
+    r = cli('train', '--out', out, '--resume', '--data_root', moved, '--epochs', '2', '--threads', '1', '--no-eval')
+    assert r.code == 0, r
+    assert json.loads((out / 'log.json').read_text())[-1]['epoch'] == 2
