@@ -361,7 +361,7 @@ def run_training(cfg:TrainConfig, # the run's settings
                 plt.close(ev.masks_figure({f'{cfg.method} seed{cfg.seed}': res['mask_trajectory']}, path_png=out / 'masks.png',
                                           D=res['masks']['D'], level_names=names))
                 res['masks_figure'] = str(out / 'masks.png')
-            elif 'masks.png' in read_manifest(out)['files'] and (out / 'masks.png').is_file():  # the run's, from before a resume
+            elif 'masks.png' in (read_manifest(out) or {}).get('files', []) and (out / 'masks.png').is_file():  # the run's, from before a resume
                 (out / 'masks.png').unlink(); record_files(out, 'hmlc_train', drop=['masks.png'])
         res['wall_seconds'] = round(time.time() - t0, 2)
         if tb: tb.results(res, tr.global_step); tb.close(); res['tensorboard'] = str(out / 'tensorboard')
