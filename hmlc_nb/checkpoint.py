@@ -266,6 +266,11 @@ def check_out(out, # the run folder
         raise FileExistsError(f"'{out}' holds {', '.join(foreign)}, which {tool} did not write (they are not in its record "
                               f"'{MANIFEST}'; written by you{old}). {tool} never overwrites or deletes files it did not "
                               f"write: move them away (delete them yourself if they are an old run), or choose another --out.{adopt}")
+    stray = [p.name for p in list_checkpoints(out) if f'checkpoints/{p.name}' not in listed] if m is not None else []
+    if stray and tool == 'hmlc_train':
+        raise FileExistsError(f"'{ck}' holds {', '.join(stray)}, named like the run's checkpoints but not written by it "
+                              f"(not in its record '{MANIFEST}'): the run would load or prune {'it' if len(stray) == 1 else 'them'}. "
+                              f"Move {'it' if len(stray) == 1 else 'them'} away, or choose another --out.")
     if resume and tool == 'hmlc_train':  # (a comparison's runs are checked in their own folders)
         done = [n for n in present if n not in ('checkpoints', 'config.json')]
         if done and not list_checkpoints(out):

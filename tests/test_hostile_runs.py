@@ -378,3 +378,12 @@ def test_resume_grown_tree_refused_moved_tree_allowed(tmp_path):
     r = cli('train', '--out', out, '--resume', '--data_root', moved, '--epochs', '2', '--threads', '1', '--no-eval')
     assert r.code == 0, r
     assert json.loads((out / 'log.json').read_text())[-1]['epoch'] == 2
+
+def test_user_file_named_like_a_checkpoint_kept(train_run, tmp_path):
+    "A user's file in checkpoints/ named like a checkpoint (not in the record): resume refuses naming it, instead of loading or pruning it."
+    run = _copy(train_run, tmp_path, 'run')
+    real = sorted((run / 'checkpoints').glob('ckpt_*.pt'))[-1]
+    mine = run / 'checkpoints' / 'ckpt_s00000001_e0001.pt'; mine.write_bytes(real.read_bytes())
+    r = cli('train', '--out', run, '--resume', *S, '--epochs', '3', '--method', 'hmce', '--no-eval')
+    clean_error(r, 'ckpt_s00000001_e0001.pt')
+    assert mine.read_bytes() == real.read_bytes()
