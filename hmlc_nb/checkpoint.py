@@ -5,14 +5,15 @@
 # %% ../nbs/05a_checkpoint.ipynb #539463a9
 from __future__ import annotations
 import atexit, hashlib, io, json, math, os, random, re, shutil, socket, time, zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'LOCK_FILE', 'CheckpointError', 'atomic_write_bytes', 'save_checkpoint', 'load_checkpoint',
-           'list_checkpoints', 'latest_checkpoint', 'prune_checkpoints', 'seed_everything', 'get_rng_state',
-           'set_rng_state', 'prepare_out', 'RunLockedError', 'lock_run', 'unlock_run', 'run_lock', 'clean_run_folder']
+__all__ = ['RUN_FILES', 'EVAL_FILES', 'LOCK_FILE', 'MANIFEST', 'TOOLS', 'CheckpointError', 'atomic_write_bytes',
+           'save_checkpoint', 'load_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'prune_checkpoints',
+           'seed_everything', 'get_rng_state', 'set_rng_state', 'read_manifest', 'record_files', 'check_out',
+           'remove_recorded', 'prepare_out', 'RunLockedError', 'lock_run', 'unlock_run', 'run_lock', 'clean_run_folder']
 
 # %% ../nbs/05a_checkpoint.ipynb #a4bdd6ab
 class CheckpointError(ValueError):
@@ -131,12 +132,14 @@ def latest_checkpoint(folder, # a run folder or its checkpoints folder
     return None, None
 
 # %% ../nbs/05a_checkpoint.ipynb #8e02fda7
-def prune_checkpoints(folder, keep:int=2):
-    "Delete all but the newest `keep` checkpoints (and their `.sha256` files)."
+def prune_checkpoints(folder, keep:int=2) -> list:
+    "Delete all but the newest `keep` checkpoints (and their `.sha256` files); returns the files deleted."
+    gone = []
     for p in list_checkpoints(folder)[:-keep] if keep > 0 else []:
         for f in (p, p.with_name(p.name + '.sha256')):
-            try: f.unlink()
+            try: f.unlink(); gone.append(f)
             except FileNotFoundError: pass
+    return gone
 
 # %% ../nbs/05a_checkpoint.ipynb #2f4b52c4
 def seed_everything(seed:int, # seed for Python, NumPy and torch (CPU and CUDA)
@@ -163,37 +166,168 @@ def set_rng_state(state:dict):
     if state.get('cuda') and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
 # %% ../nbs/05a_checkpoint.ipynb #7caa13dd
-RUN_FILES = ('checkpoints', 'log.csv', 'log.json', 'config.json', 'results.json', 'embeddings.pt', 'tsne.png')
+RUN_FILES = ('checkpoints', 'log.csv', 'log.json', 'config.json', 'results.json', 'embeddings.pt', 'tsne.png', 'masks.png')
+EVAL_FILES = ('results.json', 'embeddings.pt', 'tsne.png', 'masks.png')  # what the evaluation of a trained model writes
 LOCK_FILE = '.hmlc.lock'  # the run-folder lock: `<pid>\n<host>\n` of the process that owns the folder
+MANIFEST = '.hmlc_run.json'  # the record of a run folder: {"tool": the command that made it, "files": what it wrote}
+TOOLS = ('hmlc_train', 'hmlc_compare')
+
+# %% ../nbs/05a_checkpoint.ipynb #29311631
+def _entry_ok(f) -> bool:
+    "A manifest entry: a relative POSIX path inside the run folder, without `..` (a folder ends in '/')."
+    q = PurePosixPath(f)
+    return (isinstance(f, str) and bool(f.strip('/')) and not q.is_absolute() and '..' not in q.parts and '\\' not in f
+            and q.parts[0] not in (MANIFEST, LOCK_FILE))
+
+def read_manifest(out, # a run folder
+                 ) -> dict|None: # {'tool': one of TOOLS, 'files': [entries]}; None when the folder has none
+    "The record of what the package wrote in `out`; a `ValueError` naming it when it is damaged (nothing is then deleted)."
+    p = Path(out) / MANIFEST
+    if not (p.exists() or p.is_symlink()): return None
+    try: d, why = json.loads(p.read_text()), None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e: d, why = None, f"cannot be read ({type(e).__name__}: {e})"
+    if why is None and not (isinstance(d, dict) and d.get('tool') in TOOLS and isinstance(d.get('files'), list)
+                            and all(_entry_ok(f) for f in d['files'])):
+        why = "is not a record this package writes"
+    if why:
+        raise ValueError(f"'{p}', the record of the files the package wrote in '{out}', {why}. The package deletes and "
+                         f"overwrites only files it recorded: move the folder's files away yourself (or repair the "
+                         f"record), or choose another --out.")
+    return d
+
+def _other_tool(out, theirs:str, mine:str) -> str:
+    return (f"'{out}' holds a run folder of {theirs} (see '{Path(out) / MANIFEST}'), and {mine} does not write into, resume "
+            f"or replace the other command's folders; choose another --out (or delete that folder yourself).")
+
+def record_files(out, # the run folder (its lock held by this process)
+                 tool:str, # the command writing: one of TOOLS
+                 add=(), # entries to list (relative paths; folders end in '/'), recorded before the files are written
+                 drop=(), # entries to take off the list (their files are gone)
+                ) -> list: # the entries listed now
+    "Update the record of `out` (created with `tool` when missing), atomically; a folder of the other tool is refused."
+    if tool not in TOOLS: raise ValueError(f"record_files: `tool` must be one of {TOOLS}, got {tool!r}.")
+    m = read_manifest(out)
+    if m is not None and m['tool'] != tool: raise FileExistsError(_other_tool(out, m['tool'], tool))
+    bad = [f for f in add if not _entry_ok(f)]
+    if bad: raise ValueError(f"record_files: {bad} are not paths inside the run folder.")
+    drop, files = set(drop), list(m['files']) if m else []
+    files = [f for f in files if f not in drop] + [f for f in dict.fromkeys(add) if f not in files and f not in drop]
+    if m is None or files != m['files']: _write_json(Path(out) / MANIFEST, dict(tool=tool, files=files))
+    return files
 
 # %% ../nbs/05a_checkpoint.ipynb #0baeb9c4
-def prepare_out(out, # the run folder
-                resume:bool=False, # continue the run in the folder
-                overwrite:bool=False, # delete the run files in the folder first
-               ) -> Path:
-    "Create `out` for a new run, refuse to overwrite an earlier run without `resume`/`overwrite`."
+def _link_inside(out:Path, rel:str) -> Path|None:
+    "The first symbolic link on the way from `out` to `out/rel` (the entry itself included), or None."
+    p = Path(out)
+    for part in PurePosixPath(rel).parts:
+        p = p / part
+        if p.is_symlink(): return p
+    return None
+
+_FOLDERS = ('checkpoints',)  # the run's top-level names that are folders (the others are files)
+
+def _has_checkpoints(out:Path, tool:str) -> bool:
+    "A run of an earlier version that resuming may adopt: checkpoints in `checkpoints/` (in its run folders `seed<N>/<method>/` for a comparison)."
+    runs = [out] if tool == 'hmlc_train' else [d for d in out.glob('seed*/*') if d.is_dir() and not d.is_symlink()]
+    return any((d / 'checkpoints').is_dir() and not (d / 'checkpoints').is_symlink() and list_checkpoints(d) for d in runs)
+
+def check_out(out, # the run folder
+              resume:bool=False, # continue the run in the folder
+              overwrite:bool=False, # replace the run in the folder
+              tool:str='hmlc_train', # the command that will write there (one of TOOLS)
+              names=RUN_FILES, # the top-level names it writes
+             ) -> list: # the recorded entries `--overwrite` deletes (empty otherwise)
+    "Every refusal of `prepare_out`, with nothing built, written or deleted yet."
     out = Path(out)
     if resume and overwrite: raise ValueError("Pass either `resume` (--resume) or `overwrite` (--overwrite), not both.")
     if out.exists() and not out.is_dir(): raise FileExistsError(f"--out '{out}' is a file, not a folder; choose another --out.")
-    existing = [n for n in RUN_FILES if (out / n).exists()]
-    if resume:
-        ck = out / 'checkpoints'
-        if ck.exists() and not ck.is_dir():
-            raise FileExistsError(f"Cannot resume '{out}': '{ck}' is a file, not the checkpoints folder. Move it away, "
-                                  f"or start the run again with --overwrite, or choose another --out.")
-        done = [n for n in ('log.csv', 'log.json', 'results.json', 'embeddings.pt', 'tsne.png') if (out / n).exists()]
+    if not out.is_dir(): return []
+    m = read_manifest(out)
+    if m is not None and m['tool'] != tool: raise FileExistsError(_other_tool(out, m['tool'], tool))
+    listed = set(m['files']) if m else set()
+    present = [n for n in names if (out / n).exists() or (out / n).is_symlink()]
+    mine = [n for n in present if n in listed or n + '/' in listed]
+    foreign = [n for n in present if n not in mine]
+    ck = out / 'checkpoints'
+    if resume and ck.exists() and not ck.is_dir():
+        raise FileExistsError(f"Cannot resume '{out}': '{ck}' is a file, not the checkpoints folder. Move it away, "
+                              f"or choose another --out.")
+    wrong = [n for n in present if (out / n).is_dir() != (n in _FOLDERS)]
+    if wrong:
+        n = wrong[0]
+        raise FileExistsError(f"'{out / n}' is a {'folder' if (out / n).is_dir() else 'file'}, where {tool} keeps "
+                              f"{'a folder' if n in _FOLDERS else 'a file'} of its run; it is not the run's. Move it "
+                              f"away, or choose another --out.")
+    legacy = m is None and resume and _has_checkpoints(out, tool)
+    if foreign and not legacy:
+        old = " or by a version of hmlc_nb from before that record" if m is None else ""
+        adopt = (" A run of an earlier version with checkpoints can also be continued with --resume, which adopts it."
+                 if m is None and not resume and _has_checkpoints(out, tool) else "")
+        raise FileExistsError(f"'{out}' holds {', '.join(foreign)}, which {tool} did not write (they are not in its record "
+                              f"'{MANIFEST}'; written by you{old}). {tool} never overwrites or deletes files it did not "
+                              f"write: move them away (delete them yourself if they are an old run), or choose another --out.{adopt}")
+    stray = [p.name for p in list_checkpoints(out) if f'checkpoints/{p.name}' not in listed] if m is not None else []
+    if stray and tool == 'hmlc_train':
+        raise FileExistsError(f"'{ck}' holds {', '.join(stray)}, named like the run's checkpoints but not written by it "
+                              f"(not in its record '{MANIFEST}'): the run would load or prune {'it' if len(stray) == 1 else 'them'}. "
+                              f"Move {'it' if len(stray) == 1 else 'them'} away, or choose another --out.")
+    if resume and tool == 'hmlc_train':  # (a comparison's runs are checked in their own folders)
+        done = [n for n in present if n not in ('checkpoints', 'config.json')]
         if done and not list_checkpoints(out):
             raise FileExistsError(f"Cannot resume '{out}': it holds a run ({', '.join(done)}) but no checkpoint in "
                                   f"'{ck}' to continue from, so resuming would start over and overwrite it. Start it "
                                   f"again with --overwrite (replaces those files), or choose another --out.")
-    if existing and not (resume or overwrite):
-        raise FileExistsError(f"Output folder '{out}' already holds a run ({', '.join(existing)}). Pass --resume to "
+    if mine and not (resume or overwrite):
+        raise FileExistsError(f"Output folder '{out}' already holds a run ({', '.join(mine)}). Pass --resume to "
                               f"continue it, --overwrite to replace it, or choose another --out.")
-    if overwrite:
-        for n in existing:
-            if (out / n).is_dir(): shutil.rmtree(out / n)
-            else: (out / n).unlink()
+    if not overwrite: return []
+    plan = sorted(listed)
+    for rel in plan:
+        link, p = _link_inside(out, rel), out / rel
+        if link is not None or (rel.endswith('/') and p.exists() and not p.is_dir()):
+            what = f"'{link}' is a symbolic link" if link is not None else f"'{p}' is now a file"
+            raise FileExistsError(f"Cannot replace the run in '{out}': {what}, where the run wrote "
+                                  f"{'a folder' if rel.endswith('/') else 'a file'} ({rel}); --overwrite deletes nothing "
+                                  f"through links or in place of what it did not write. Move it away, or choose another --out.")
+    return plan
+
+# %% ../nbs/05a_checkpoint.ipynb #76cabcba
+def remove_recorded(out, # the run folder (its lock held)
+                    plan:list, # entries of its record (from check_out)
+                    tool:str='hmlc_train', # the command whose record it is
+                   ) -> list: # the paths removed
+    "Delete exactly the recorded files of `plan` (and the `.corrupt` copies of recorded checkpoints), then the recorded folders left empty."
+    out, gone = Path(out), []
+    for rel in [r for r in plan if not r.endswith('/')]:
+        for p in (out / rel, out / (rel + '.corrupt')):
+            if (p.is_file() or p.is_symlink()) and _link_inside(out, str(PurePosixPath(rel).parent)) is None:
+                p.unlink(); gone.append(p)
+    kept = []
+    for rel in sorted((r for r in plan if r.endswith('/')), key=lambda r: -r.count('/')):  # the deepest first
+        try: (out / rel).rmdir(); gone.append(out / rel)
+        except FileNotFoundError: pass
+        except OSError: kept.append(rel)  # holds files the package did not write: the folder stays, still the run's
+    if record_files(out, tool, drop=[r for r in plan if r not in kept]) == []:
+        (out / MANIFEST).unlink()  # nothing of the run is left: the folder is no run's any more
+    return gone
+
+def prepare_out(out, # the run folder
+                resume:bool=False, # continue the run in the folder
+                overwrite:bool=False, # delete the files the run's record lists first
+                tool:str='hmlc_train', # the command that writes there (one of TOOLS)
+                names=RUN_FILES, # the top-level names it writes
+               ) -> Path:
+    "Create `out` for a new run (with its record), refuse what `check_out` refuses; `overwrite` deletes what the record lists."
+    plan = check_out(out, resume, overwrite, tool, names)
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if overwrite: remove_recorded(out, plan, tool)
+    if read_manifest(out) is None and resume:  # a run from before the record: its known files are adopted
+        present = [n + ('/' if (out / n).is_dir() else '') for n in names if (out / n).exists()]
+        ck = [f"checkpoints/{p.name}{s}" for p in list_checkpoints(out) for s in ('', '.sha256')
+              if (p.parent / (p.name + s)).is_file()]
+        record_files(out, tool, add=present + ck)
+    record_files(out, tool)
     return out
 
 # %% ../nbs/05a_checkpoint.ipynb #69433e0c

@@ -9,8 +9,9 @@ from dataclasses import asdict, fields
 from pathlib import Path
 import torch
 from .config import TrainConfig, PRESETS, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config
-from .checkpoint import _write_json, RUN_FILES, run_lock, lock_run, unlock_run
-from .train import Trainer, TrainingInterrupted, NonFiniteLossError
+from .checkpoint import (_write_json, RUN_FILES, run_lock, lock_run, unlock_run, check_out, prepare_out, read_manifest,
+                                record_files, remove_recorded)
+from .train import Trainer, TrainingInterrupted, NonFiniteLossError, check_setup
 from .distributed import is_dist, cleanup_distributed
 from .data import OWN_SOURCES, data_defaults, make_datasets
 
@@ -121,7 +122,18 @@ def config_from_args(ns:argparse.Namespace, # parsed options (--preset, --config
     if base is not None:
         names = {f.name for f in fields(TrainConfig)}
         base = {'val_frac': 0.0, **base}  # a run from before the validation split trained on all of its data
-        cfg, given = check_config(TrainConfig(**{k: v for k, v in base.items() if k in names}).replace(**overrides)), given | set(base)
+        was = check_config(TrainConfig(**{k: v for k, v in base.items() if k in names}))
+        if getattr(ns, 'config', None):  # a resumed run with --config: the file's settings must be the run's
+            saved = {k: v for k, v in load_config_file(ns.config).items() if k not in overrides}
+            asked = was.replace(**saved)
+            differ = [k for k in saved if k not in RESUME_MAY_CHANGE and getattr(asked, k) != getattr(was, k)]
+            if differ:
+                raise ValueError(f"--config '{ns.config}' has other settings than the run being resumed: "
+                                 + ', '.join(f"`{k}` {getattr(asked, k)!r} (the run: {getattr(was, k)!r})" for k in differ)
+                                 + ". --resume continues the run with its own settings: remove those fields from the file "
+                                 "(or leave out --config), or start a new run (another --out, or --overwrite).")
+            overrides = {**{k: getattr(asked, k) for k in saved}, **overrides}  # what a resume may change (epochs, ...)
+        cfg, given = was.replace(**overrides), given | set(base)
     elif getattr(ns, 'config', None):
         saved = load_config_file(ns.config)
         cfg = get_config(saved.get('preset', ns.preset), **{**{k: v for k, v in saved.items() if k != 'preset'}, **overrides})
@@ -131,6 +143,12 @@ def config_from_args(ns:argparse.Namespace, # parsed options (--preset, --config
 
 # %% ../nbs/07_cli.ipynb #a42ee868
 def _log_to_stderr(*a): print(*a, file=sys.stderr, flush=True)
+
+# %% ../nbs/07_cli.ipynb #da8637cf
+def _data_label(cfg:TrainConfig) -> str:
+    "What a run trains on, for a command's first line: the dataset (your own data's file or folder), and the preset when it is another name."
+    name = f"{cfg.dataset} '{cfg.data_root}'" if cfg.dataset in OWN_SOURCES else cfg.dataset
+    return name if cfg.preset == cfg.dataset else f"{name} (preset {cfg.preset})"
 
 # %% ../nbs/07_cli.ipynb #8fb97409
 def _headline(m:dict) -> dict:
@@ -191,15 +209,19 @@ class TensorBoardLog:
     "Training callback writing TensorBoard events: per step loss, lr and the loss's statistics; per epoch the log row; `results` at the end."
     def __init__(self,
                  log_dir, # where the event files go (created at the first step)
+                 record=None, # record(paths): called with the event files each new writer made (the run folder's record)
                 ):
         try: from torch.utils.tensorboard import SummaryWriter
         except ImportError:
             raise ValueError("--tensorboard (TrainConfig.tensorboard) needs the tensorboard package: pip install tensorboard, "
                              "or run without --tensorboard.") from None
-        self.log_dir, self._make, self.writer, self._prev = Path(log_dir), SummaryWriter, None, (0.0, 0)
+        self.log_dir, self._make, self.writer, self._prev, self.record = Path(log_dir), SummaryWriter, None, (0.0, 0), record
 
     def _w(self):
-        if self.writer is None: self.writer = self._make(str(self.log_dir))
+        if self.writer is None:
+            before = set(self.log_dir.iterdir()) if self.log_dir.is_dir() else set()
+            self.writer = self._make(str(self.log_dir))
+            if self.record: self.record(sorted(set(self.log_dir.iterdir()) - before))
         return self.writer
 
     def _named(self, stats:dict, names:list) -> dict:
@@ -233,6 +255,18 @@ class TensorBoardLog:
         "Flush and close the event file."
         if self.writer is not None: self.writer.close(); self.writer = None
 
+# %% ../nbs/07_cli.ipynb #4cb78485
+def _check_out_vs_data(cfg:TrainConfig, out):
+    "Refuse an `--out` that is the folder tree `--data_root` of your own data or lies inside it (the run's files would become part of the data)."
+    if cfg.dataset not in OWN_SOURCES or not cfg.data_root: return
+    root = Path(cfg.data_root).expanduser()
+    if not root.is_dir(): return
+    o, r = Path(out).expanduser().resolve(), root.resolve()
+    if o == r or r in o.parents:
+        raise ValueError(f"--out '{out}' is {'the folder' if o == r else 'inside the folder'} --data_root '{cfg.data_root}': "
+                         f"the run's files would become part of your data (a folder tree reads every subfolder as a class). "
+                         f"Choose an --out outside the data.")
+
 # %% ../nbs/07_cli.ipynb #e25c4bb1
 def run_training(cfg:TrainConfig, # the run's settings
                  out, # run folder
@@ -249,19 +283,25 @@ def run_training(cfg:TrainConfig, # the run's settings
                 ) -> dict|None: # the results (also in out/results.json); None on DDP ranks other than 0
     "Train `cfg` into `out`, evaluate the encoder, the projection and its masks, write results, embeddings and the figures."
     out = Path(out)
+    _check_out_vs_data(cfg, out)
+    tbdir = out / 'tensorboard'
+    if cfg.tensorboard and (tbdir.is_symlink() or (tbdir.exists() and not tbdir.is_dir())):
+        raise FileExistsError(f"'{tbdir}' is {'a symbolic link' if tbdir.is_symlink() else 'a file'}: --tensorboard writes its "
+                              f"event files into a folder of the run's own. Move it away, or choose another --out.")
+    def record(*names): record_files(out, 'hmlc_train', add=names)  # the run folder's record lists a file before it is written
     if evaluate:  # settings the evaluation would refuse fail now, not after training
         from hmlc_nb.evaluate import check_eval_args
         check_eval_args(probe_epochs=probe_epochs, tsne_points=tsne_points if figure else None,
                         n_test=cfg.n_test or None, n_train=cfg.n_train or None)
     t0 = time.time()
     gov = [_ThreadGovernor(log=log)] if threads == 'auto' else []
-    tb = TensorBoardLog(out / 'tensorboard') if cfg.tensorboard else None  # no package: an error before anything is written
+    tb = (TensorBoardLog(tbdir, record=lambda ps: record('tensorboard/', *(f'tensorboard/{p.name}' for p in ps)))
+          if cfg.tensorboard else None)  # no package: an error before anything is written
     joined = is_dist()  # a process group made by the Trainer (torchrun) is left here, right after training
     tr = held = None
     try:
         tr = Trainer(cfg, out, resume=resume, overwrite=overwrite, log=log, callbacks=gov + ([tb] if tb else []))
         if tr.rank == 0: held = lock_run(out)  # kept after training: the results are written under the run's lock too
-        if tb and overwrite and tr.rank == 0 and (out / 'tensorboard').is_dir(): shutil.rmtree(out / 'tensorboard')
         tr.fit()
     except BaseException: unlock_run(held); raise
     finally:
@@ -310,20 +350,25 @@ def run_training(cfg:TrainConfig, # the run's settings
             res['selectivity_seconds'] = round(time.time() - t2, 2)
         res['eval_seconds'] = round(time.time() - t1, 2)
         feats, z, paths = ted
+        record('embeddings.pt')
         torch.save(dict(z=z.cpu(), paths=paths.cpu(), level_names=names), out / 'embeddings.pt.tmp')
         os.replace(out / 'embeddings.pt.tmp', out / 'embeddings.pt')
         if figure:
             import matplotlib.pyplot as plt
+            record('tsne.png')
             fig = ev.tsne_figure({cfg.method: z}, paths, names, path_png=out / 'tsne.png', max_points=tsne_points, seed=cfg.seed)
             plt.close(fig)
             res['figure'] = str(out / 'tsne.png')
             if res.get('mask_trajectory'):
+                record('masks.png')
                 plt.close(ev.masks_figure({f'{cfg.method} seed{cfg.seed}': res['mask_trajectory']}, path_png=out / 'masks.png',
                                           D=res['masks']['D'], level_names=names))
                 res['masks_figure'] = str(out / 'masks.png')
-            elif (out / 'masks.png').is_file(): (out / 'masks.png').unlink()  # an earlier run's (e.g. before --overwrite)
+            elif 'masks.png' in (read_manifest(out) or {}).get('files', []) and (out / 'masks.png').is_file():  # the run's, from before a resume
+                (out / 'masks.png').unlink(); record_files(out, 'hmlc_train', drop=['masks.png'])
         res['wall_seconds'] = round(time.time() - t0, 2)
         if tb: tb.results(res, tr.global_step); tb.close(); res['tensorboard'] = str(out / 'tensorboard')
+        record('results.json')
         _write_json(out / 'results.json', res)
         return res
     finally: unlock_run(held)
@@ -524,7 +569,7 @@ def train_main(argv:list|None=None, # arguments (default: sys.argv[1:])
         cfg = config_from_args(a, asdict(saved) if saved is not None else None)
         world = int(os.environ.get('WORLD_SIZE', 1))
         if _env_rank() == 0:
-            _log_to_stderr(f"hmlc_train: {cfg.method} on {cfg.preset}, CPU threads: {threads}"
+            _log_to_stderr(f"hmlc_train: {cfg.method} on {_data_label(cfg)}, CPU threads: {threads}"
                            + (f" (starting with {torch.get_num_threads()})" if threads == 'auto' else '')
                            + (f", {world} processes (DDP), global batch {cfg.batch_size}" if world > 1 else ''))
         res = run_training(cfg, a.out, resume=a.resume, overwrite=a.overwrite, evaluate=not a.no_eval,
@@ -546,37 +591,34 @@ def _parse_list(s, conv=str):
 
 # %% ../nbs/07_cli.ipynb #e2b7adbb
 _COMPARE_FILES = ('results.json', 'summary.json', 'table.txt', 'tsne.png', 'accuracy.png', 'masks.png')
-_RUN_OUTPUTS = tuple(RUN_FILES) + ('masks.png', 'tensorboard')
 
-def _comparison_files(out:Path) -> list:
-    "The comparison's own files in `out`: its top-level files and its run folders `seed<N>/<method>` holding run files."
-    out = Path(out)
-    if not out.is_dir(): return []
-    mine = [out / n for n in _COMPARE_FILES if (out / n).exists()]
-    for d in sorted(out.iterdir()):
-        if not (d.is_dir() and re.fullmatch(r'seed(0|[1-9][0-9]*)', d.name)): continue
-        mine += [r for r in sorted(d.iterdir()) if r.name in METHOD_REGISTRY and r.is_dir()
-                 and any((r / n).exists() for n in RUN_FILES)]
-    return [p.relative_to(out) for p in mine]
+def _run_rel(seed, m) -> str: return f'seed{seed}/{m}/'
 
-# %% ../nbs/07_cli.ipynb #458551b5
-def _remove_comparison(out:Path, mine:list):
-    "Delete the comparison files `_comparison_files` found: top-level files, and the run files in each run folder."
+def _check_comparison(out:Path, # the comparison's folder
+                      cfgs:dict, # (seed, method) -> TrainConfig of every run
+                      resume:bool=False, overwrite:bool=False,
+                     ) -> dict: # '.' and each recorded run folder -> the recorded entries --overwrite deletes there
+    "Every refusal about a comparison's folders, with nothing touched: its top folder (`check_out` as `hmlc_compare`), each recorded run folder, and the run folder of every run."
     out = Path(out)
-    for rel in mine:
-        p = out / rel
-        if p.is_file(): p.unlink(); continue
-        for n in _RUN_OUTPUTS:
-            q = p / n
-            if q.is_dir() and not q.is_symlink(): shutil.rmtree(q)
-            elif q.exists() or q.is_symlink(): q.unlink()
-        for d in (p, p.parent):                                    # empty run folder, then empty seed folder
-            try: d.rmdir()
-            except OSError: break
+    plans = {'.': check_out(out, resume, overwrite, 'hmlc_compare', _COMPARE_FILES)}
+    rec = read_manifest(out)['files'] if out.is_dir() and read_manifest(out) else []
+    if overwrite:
+        for rel in [r for r in rec if r.endswith('/') and r.count('/') == 2]:  # its run folders seed<N>/<method>/
+            if (out / rel).is_dir(): plans[rel] = check_out(out / rel, overwrite=True)
+    for (seed, m) in cfgs:
+        if _run_rel(seed, m) not in plans: check_out(out / _run_rel(seed, m), resume=resume)
+    return plans
+
+def _remove_comparison(out:Path, plans:dict):
+    "Delete what `_check_comparison` planned: the recorded files of each run folder, then the comparison's own, then the folders left empty."
+    out = Path(out)
+    for rel, plan in plans.items():
+        if rel != '.': remove_recorded(out / rel, plan)
+    remove_recorded(out, plans['.'], 'hmlc_compare')
 
 # %% ../nbs/07_cli.ipynb #f482ac87
 def _check_resumable(out:Path, cfgs:dict) -> dict:
-    "Before `--resume` trains anything: every finished run's results readable and every run's settings unchanged."
+    "Before `--resume` trains anything: every finished run's results readable and every run's settings unchanged; results count as final only when they are of the asked epochs and of the run's newest checkpoint."
     done = {}
     for (seed, m), cfg in cfgs.items():
         rdir = Path(out) / f'seed{seed}' / m
@@ -593,8 +635,18 @@ def _check_resumable(out:Path, cfgs:dict) -> dict:
             if res.get('method') != m or res.get('seed') != seed:
                 raise ValueError(f"'{rdir / 'results.json'}' holds the results of {res.get('method')!r} seed {res.get('seed')!r}, "
                                  f"not {m!r} seed {seed}. Delete it to rerun the run, or use --overwrite.")
-            done[(seed, m)] = res
+            if _final(res, cfg, rdir): done[(seed, m)] = res
     return done
+
+def _final(res:dict, cfg:TrainConfig, rdir:Path) -> bool:
+    "Results of the run `cfg` as asked: trained `cfg.epochs` epochs with these settings, and no checkpoint newer than them."
+    from hmlc_nb.checkpoint import list_checkpoints
+    was = res.get('config') if isinstance(res.get('config'), dict) else {}
+    same = all(was.get(f.name, getattr(cfg, f.name)) == getattr(cfg, f.name) for f in fields(TrainConfig)
+               if f.name not in RESUME_MAY_CHANGE or f.name == 'epochs')
+    ck = list_checkpoints(rdir)
+    newer = bool(ck) and int(ck[-1].stem.split('_')[1][1:]) > (res.get('steps') or 0)
+    return same and res.get('epochs') == cfg.epochs and was.get('epochs') == cfg.epochs and not newer
 
 # %% ../nbs/07_cli.ipynb #5dece847
 def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
@@ -621,6 +673,7 @@ def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
             raise ValueError("hmlc_compare runs in one process; to train with several processes start one run at a time: "
                              "torchrun --nproc_per_node N -m hmlc_nb.cli train ...")
         if a.resume and a.overwrite: raise ValueError("Pass either --resume or --overwrite, not both.")
+        a.cfg_method = a.methods[0]  # the base settings are those of a method asked for (not the preset's)
         base = config_from_args(a)  # your own data: read and checked here, once
         seeds = a.seeds if a.seeds is not None else [base.seed]
         # every check before anything is written or deleted: settings of every run, evaluation, the folder
@@ -630,21 +683,24 @@ def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
             from hmlc_nb.evaluate import check_eval_args
             check_eval_args(probe_epochs=a.probe_epochs, tsne_points=a.tsne_points, n_test=first.n_test or None,
                             n_train=first.n_train or None)
-        if out.exists() and not out.is_dir(): raise FileExistsError(f"--out '{out}' is a file, not a folder; choose another --out.")
-        mine = _comparison_files(out)
-        if mine and not (a.resume or a.overwrite):
-            raise FileExistsError(f"Output folder '{out}' already holds a comparison ({', '.join(str(m) for m in mine[:5])}). "
-                                  f"Pass --resume to complete it, --overwrite to replace it, or choose another --out.")
+        _check_out_vs_data(base, out)
+        plans = _check_comparison(out, cfgs, a.resume, a.overwrite)
         done = _check_resumable(out, cfgs) if a.resume else {}
         threads = _set_threads(a.threads)
-        _log_to_stderr(f"hmlc_compare: {', '.join(a.methods)} on {a.preset}, CPU threads: {threads}"
+        _log_to_stderr(f"hmlc_compare: {', '.join(a.methods)} on {_data_label(base)}, CPU threads: {threads}"
                        + (f" (starting with {torch.get_num_threads()})" if threads == 'auto' else ''))
+        for m in a.methods: check_setup(cfgs[(seeds[0], m)])  # the data and the loss of every method, before any run
         with run_lock(out):
-            if a.overwrite: _remove_comparison(out, mine)
+            plans = _check_comparison(out, cfgs, a.resume, a.overwrite)  # under the lock: what is deleted is what was checked
+            if a.overwrite: _remove_comparison(out, plans)
+            prepare_out(out, resume=a.resume, tool='hmlc_compare', names=_COMPARE_FILES)
+            def record(*names): record_files(out, 'hmlc_compare', add=names)
             runs, embs = [], {}
             for (seed, m), cfg in cfgs.items():
                 rdir = out / f'seed{seed}' / m
+                record(f'seed{seed}/', _run_rel(seed, m))
                 if (seed, m) in done:
+                    prepare_out(rdir, resume=True)  # a run folder of an earlier version is adopted (recorded) as it is
                     _log_to_stderr(f"hmlc_compare: {m} seed {seed}: results found, skipped")
                     res = done[(seed, m)]
                 else:
@@ -656,18 +712,18 @@ def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
                 runs.append(res)
                 if seed == seeds[0] and (rdir / 'embeddings.pt').is_file():
                     embs[m] = torch.load(rdir / 'embeddings.pt', weights_only=True)
-                _write_json(out / 'results.json', runs)
+                record('results.json'); _write_json(out / 'results.json', runs)
             wall = time.time() - t0
-            summary = dict(preset=a.preset, methods=a.methods, seeds=seeds, wall_seconds=round(wall, 1), threads=threads,
+            summary = dict(preset=base.preset, dataset=base.dataset, methods=a.methods, seeds=seeds, wall_seconds=round(wall, 1), threads=threads,
                            epochs=runs[0]['epochs'] if runs else None, argv=list(argv if argv is not None else sys.argv[1:]))
             if not a.no_eval:
                 from hmlc_nb.evaluate import tsne_figure, seed_bars_figure
                 import matplotlib.pyplot as plt
                 table = compare_table(runs, a.table)
-                (out / 'table.txt').write_text(table + '\n')
+                record('table.txt', 'accuracy.png'); (out / 'table.txt').write_text(table + '\n')
                 summary['table'] = table
                 if embs:
-                    e0 = next(iter(embs.values()))
+                    e0 = next(iter(embs.values())); record('tsne.png')
                     fig = tsne_figure({m: e['z'] for m, e in embs.items()}, {m: e['paths'] for m, e in embs.items()},
                                       e0['level_names'], path_png=out / 'tsne.png', max_points=a.tsne_points, seed=seeds[0])
                     plt.close(fig)
@@ -675,11 +731,11 @@ def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
                 trajs = {f"{r['method']} seed{r['seed']}": r['mask_trajectory'] for r in runs if r.get('mask_trajectory')}
                 if trajs:
                     from hmlc_nb.evaluate import masks_figure
-                    D = next(r['masks']['D'] for r in runs if r.get('mask_trajectory'))
+                    D = next(r['masks']['D'] for r in runs if r.get('mask_trajectory')); record('masks.png')
                     plt.close(masks_figure(trajs, path_png=out / 'masks.png', D=D, level_names=runs[0]['level_names']))
                 print(table)
             summary['wall_seconds'] = round(time.time() - t0, 1)
-            _write_json(out / 'summary.json', summary)
+            record('summary.json'); _write_json(out / 'summary.json', summary)
         print(f"\nhmlc_compare: {len(runs)} runs ({', '.join(a.methods)} x seeds {seeds}) in {summary['wall_seconds']:.0f} s "
               f"-> {out}/results.json")
         return 0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05b_train.ipynb #4d2a796c
 from __future__ import annotations
-import csv, io, json, math, signal, threading, time, weakref
+import csv, hashlib, io, json, math, signal, threading, time, weakref
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -13,17 +13,17 @@ import torch.distributed as dist
 from fastcore.basics import patch
 from .hierarchy import Hierarchy
 from .models import create_model
-from .data import make_datasets, is_tensor_dataset
+from .data import make_datasets, is_tensor_dataset, _targets_of
 from .augment import make_transform
 from .distributed import _ddp_setup, _on_main, _main_first, _any_rank, _rank_seed, _GlobalStep, _TensorBatches, _LoaderBatches
 from .config import TrainConfig, ConfigError, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config, _fail, PRESETS
 from .checkpoint import (atomic_write_bytes, save_checkpoint, load_checkpoint, latest_checkpoint, prune_checkpoints,
                                 prepare_out, seed_everything, get_rng_state, set_rng_state, _json_safe, _write_json,
-                                lock_run, unlock_run, clean_run_folder)
+                                lock_run, unlock_run, clean_run_folder, check_out, record_files, EVAL_FILES)
 
 # %% auto #0
 __all__ = ['MethodLoss', 'make_criterion', 'make_optimizer', 'lr_factor', 'make_scheduler', 'TrainingInterrupted',
-           'NonFiniteLossError', 'Trainer', 'train']
+           'NonFiniteLossError', 'Trainer', 'train', 'check_setup']
 
 # %% ../nbs/05b_train.ipynb #6c0eb7e4
 class MethodLoss(nn.Module):
@@ -124,6 +124,31 @@ def _check_labels(ds, hierarchy:Hierarchy, name:str):
     except (ValueError, TypeError) as e:
         raise ValueError(f"Trainer: the labels of the dataset {name} do not fit its hierarchy {hierarchy.level_names}: {e} "
                          f"Fix the dataset's targets or its `.hierarchy`.") from None
+def _data_fingerprint(train, test) -> dict:
+    "What a resumed run checks its data against: the split sizes and a SHA-256 of the training labels (and of the first images of a tensor dataset); no sample is loaded."
+    h = hashlib.sha256()
+    for ds in (train, test):
+        try: h.update(_targets_of(ds).cpu().contiguous().numpy().tobytes())
+        except (ValueError, TypeError, AttributeError, RuntimeError): h.update(b'-')
+    if is_tensor_dataset(train): h.update(train.data[:64].cpu().contiguous().numpy().tobytes())
+    return dict(n_train=len(train), n_test=len(test), sha256=h.hexdigest())
+
+# %% ../nbs/05b_train.ipynb #f87582ea
+def _dry_run(cfg:TrainConfig, hierarchy:Hierarchy, train_ds, feat_dim:int, proj_dim:int):
+    "One forward pass of a throwaway loss of `cfg` on random unit embeddings and the first labels of `train_ds`, on the CPU, the random generators untouched: what the loss refuses at its first step (G-HMLC's `min_dims` for the projection's size, ...) is raised now."
+    try: paths = _targets_of(train_ds)[:cfg.batch_size].long().cpu()
+    except (ValueError, TypeError, AttributeError): return  # a dataset without label paths: its first step will tell
+    if len(paths) < 2: return
+    with torch.random.fork_rng(devices=[]):
+        crit = make_criterion(cfg, hierarchy, feat_dim, proj_dim)
+        B, V = len(paths), cfg.n_views
+        z = nn.functional.normalize(torch.randn(B, V, proj_dim), dim=-1)
+        try:
+            with torch.no_grad(): crit(torch.randn(B, V, feat_dim), z, paths)
+        except FloatingPointError: pass  # a non-finite loss is the loop's to report, at its step
+        except (ValueError, TypeError, RuntimeError) as e:
+            raise ConfigError(f"TrainConfig: {cfg.method} cannot train with these settings (proj_dim {proj_dim}, feat_dim "
+                              f"{feat_dim}, {hierarchy.n_levels} levels, batch_size {cfg.batch_size}): {e}") from None
 
 # %% ../nbs/05b_train.ipynb #18a7ea5f
 class Trainer:
@@ -145,17 +170,22 @@ class Trainer:
             _fail('batch_size', cfg.batch_size, f"is the global batch and must be divisible by the number of processes ({world})")
         if cfg.sync_bn and world > 1 and dev.type != 'cuda':
             _fail('sync_bn', cfg.sync_bn, "needs CUDA (torch's SyncBatchNorm does not run on CPU); use sync_bn=False")
-        self._unlock = None
+        self._unlock, new = None, out is not None and not Path(out).exists()
         if out is not None:
             lock = _on_main(lambda: lock_run(out))  # rank 0 alone holds the run folder's lock
             if rank == 0: self._unlock = weakref.finalize(self, unlock_run, lock)
         try: self._setup(cfg, out, resume, overwrite, data, criterion, model, callbacks, log)
-        except BaseException: self.release(); raise
+        except BaseException:
+            self.release()
+            if new and rank == 0:  # refused before anything was written: no empty folder is left behind
+                try: Path(out).rmdir()
+                except OSError: pass
+            raise
 
     def _setup(self, cfg, out, resume, overwrite, data, criterion, model, callbacks, log):
         dev, rank, world = self.device, self.rank, self.world
-        self.out = None if out is None else _on_main(lambda: _fresh(prepare_out(out, resume, overwrite)))
         self.callbacks, self.log, self._stop, self.checkpoint = list(callbacks), log if rank == 0 else (lambda *a, **k: None), None, None
+        if out is not None: _on_main(lambda: check_out(out, resume, overwrite))  # the folder's refusals: nothing touched yet
         seed_everything(cfg.seed)
         self.train_ds, self.val_ds, self.test_ds = ((data[0], None, data[1]) if data is not None else
                                                     _main_first(lambda: make_datasets(cfg, with_val=True)))
@@ -175,6 +205,7 @@ class Trainer:
                                    channels_last=cfg.channels_last and image)).to(dev)
         if cfg.sync_bn and world > 1: self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)  # same parameters
         dims = getattr(self.model, 'feat_dim', None) or cfg.feat_dim, getattr(self.model, 'proj_dim', None) or cfg.proj_dim
+        if criterion is None: _dry_run(cfg, self.hierarchy, self.train_ds, *dims)
         self.criterion = (criterion or make_criterion(cfg, self.hierarchy, *dims)).to(dev)
         self._progress_mods = [m for m in self.criterion.modules() if callable(getattr(m, 'set_progress', None))]
         self.params = [p for m in (self.model, self.criterion) for p in m.parameters()]
@@ -188,6 +219,9 @@ class Trainer:
         self._buf_snap = [b.detach().clone() for b in self._bufs]
         self.epoch = self.step_in_epoch = self.global_step = 0; self.resumed_from = self.ddp = None
         self.history, self.elapsed, self._ep = [], 0.0, dict(loss_sum=0.0, steps=0, seconds=0.0, images=0)
+        self.data_fingerprint = _data_fingerprint(self.train_ds, self.test_ds)
+        # everything is built: only now is the folder prepared (and, with overwrite, the recorded run deleted)
+        self.out = None if out is None else _on_main(lambda: _fresh(prepare_out(out, resume, overwrite)))
         if rank > 0: seed_everything(_rank_seed(cfg.seed, rank))  # each rank its own augmentations
         if resume and self.out is not None: self._load_latest()
         if world > 1:
@@ -196,6 +230,8 @@ class Trainer:
                            device_ids=[dev.index] if dev.type == 'cuda' else None,
                            find_unused_parameters=cfg.method == 'ce' or criterion is not None)  # ce: projection unused
         if self.out is not None and rank == 0:
+            if resume and self.epoch < cfg.epochs: self._drop_stale_evaluation()
+            self._record(add=['config.json'])
             _write_json(self.out / 'config.json', asdict(cfg))
 
     def release(self):
@@ -229,6 +265,14 @@ def _load_latest(self:Trainer):
                           f"(another --out, or --overwrite).")
     if st.get('hierarchy') and st['hierarchy'] != _json_safe(self.hierarchy.as_dict()):
         raise ConfigError(f"Cannot resume '{self.out}': the data's hierarchy differs from the checkpoint's.")
+    was = st.get('data')
+    if was and was != self.data_fingerprint:
+        now = self.data_fingerprint
+        what = (f"{now['n_train']} training and {now['n_test']} test samples now, {was['n_train']} and {was['n_test']} then"
+                if (now['n_train'], now['n_test']) != (was['n_train'], was['n_test']) else "other labels")
+        raise ConfigError(f"Cannot resume '{self.out}': its data differs from the data the run was trained on ({what}; "
+                          f"`data_root` {self.cfg.data_root!r} now, {old.get('data_root')!r} then). Resume on the same data, "
+                          f"or start a new run (another --out, or --overwrite).")
     self.model.load_state_dict(st['model']); self.criterion.load_state_dict(st['criterion'])
     self.opt.load_state_dict(st['optimizer']); self.sched.load_state_dict(st['scheduler'])
     self.scaler.load_state_dict(st['scaler'])
@@ -246,6 +290,24 @@ def _load_latest(self:Trainer):
     self.log(f"Resuming '{self.out}' from {path.name}: epoch {self.epoch}, step {self.step_in_epoch} of the epoch "
              f"(global step {self.global_step}).")
 
+# %% ../nbs/05b_train.ipynb #8e6a86b7
+@patch
+def _record(self:Trainer, add=(), drop=()):
+    "List files in (take them off) the run folder's record, before they are written (after they are gone); rank 0 only."
+    if self.out is not None and self.rank == 0: record_files(self.out, 'hmlc_train', add=add, drop=drop)
+
+@patch
+def _drop_stale_evaluation(self:Trainer):
+    "A resumed run that trains on: the recorded evaluation of the earlier model (results, embeddings, figures) goes."
+    from hmlc_nb.checkpoint import read_manifest
+    listed = set((read_manifest(self.out) or {}).get('files', []))
+    stale = [n for n in EVAL_FILES if n in listed and (self.out / n).is_file()]
+    for n in stale: (self.out / n).unlink()
+    if stale:
+        self._record(drop=stale)
+        self.log(f"Resuming '{self.out}' past epoch {self.epoch}: removed {', '.join(stale)}, the evaluation of the model "
+                 f"of epoch {self.epoch}; the run's evaluation is written again when it has trained {self.cfg.epochs} epochs.")
+
 # %% ../nbs/05b_train.ipynb #6c000f25
 @patch
 def save(self:Trainer, reason:str='epoch', rng:dict|None=None) -> Path|None:
@@ -260,11 +322,13 @@ def save(self:Trainer, reason:str='epoch', rng:dict|None=None) -> Path|None:
                   optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(), scaler=self.scaler.state_dict(),
                   rng=rng, epoch=self.epoch, step_in_epoch=self.step_in_epoch,
                   global_step=self.global_step, epoch_acc=_json_safe(self._ep), config=asdict(self.cfg),
-                  hierarchy=_json_safe(self.hierarchy.as_dict()), history=_json_safe(self.history), elapsed=float(self.elapsed),
+                  hierarchy=_json_safe(self.hierarchy.as_dict()), data=self.data_fingerprint, history=_json_safe(self.history), elapsed=float(self.elapsed),
                   reason=reason, complete=self.epoch >= self.cfg.epochs)
         if ranks is not None: st.update(rng_ranks=ranks, world_size=self.world)
+        self._record(add=['checkpoints/', f'checkpoints/{p.name}', f'checkpoints/{p.name}.sha256'])
         p = save_checkpoint(st, p)
-        prune_checkpoints(self.out, self.cfg.keep_last)
+        gone = prune_checkpoints(self.out, self.cfg.keep_last)
+        if gone: self._record(drop=[f'checkpoints/{f.name}' for f in gone])
     self.checkpoint = p
     return p
 
@@ -273,6 +337,7 @@ def save(self:Trainer, reason:str='epoch', rng:dict|None=None) -> Path|None:
 def _write_logs(self:Trainer):
     if self.out is None or self.rank != 0: return
     rows = _json_safe(self.history)
+    self._record(add=['log.json', 'log.csv'])
     _write_json(self.out / 'log.json', rows)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r))); w.writeheader(); w.writerows(rows)
@@ -440,3 +505,17 @@ def train(cfg:TrainConfig|str='digits', # a config, or the name of a preset
     "Build a `Trainer` and fit it; returns the trainer (`.model`, `.criterion`, `.history`, `.hierarchy`, datasets)."
     cfg = get_config(cfg, **overrides) if isinstance(cfg, str) else cfg.replace(**overrides)
     return Trainer(cfg, out, resume=resume, overwrite=overwrite).fit()
+
+# %% ../nbs/05b_train.ipynb #11e29357
+def check_setup(cfg:TrainConfig, # the settings of one run
+               ) -> Hierarchy: # the label tree of its data
+    "Build what a `Trainer` of `cfg` builds before it touches its folder (data, batches, loss) and throw it away: the errors of that run, raised now."
+    cfg = check_config(cfg)
+    train_ds = make_datasets(cfg, with_val=True)[0]
+    if len(train_ds) // cfg.batch_size < 1:
+        raise ConfigError(f"TrainConfig: `batch_size` ({cfg.batch_size}) is larger than the training set ({len(train_ds)}).")
+    with torch.random.fork_rng(devices=[]):
+        m = create_model(cfg.encoder, cfg.in_channels, cfg.width, cfg.feat_dim, cfg.proj_hidden, cfg.proj_dim)
+    _dry_run(cfg, train_ds.hierarchy, train_ds, getattr(m, 'feat_dim', None) or cfg.feat_dim,
+             getattr(m, 'proj_dim', None) or cfg.proj_dim)
+    return train_ds.hierarchy
