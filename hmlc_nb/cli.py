@@ -673,7 +673,7 @@ def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
             raise ValueError("hmlc_compare runs in one process; to train with several processes start one run at a time: "
                              "torchrun --nproc_per_node N -m hmlc_nb.cli train ...")
         if a.resume and a.overwrite: raise ValueError("Pass either --resume or --overwrite, not both.")
-        a.cfg_method = a.methods[0]  # the base settings are those of a method asked for (not the preset's)
+        # the base settings name no method: what depends on it (options it does not read, two levels) is checked per method below
         base = config_from_args(a)  # your own data: read and checked here, once
         seeds = a.seeds if a.seeds is not None else [base.seed]
         # every check before anything is written or deleted: settings of every run, evaluation, the folder
