@@ -316,7 +316,7 @@ PRESETS = {
                                 n_points=1024, epochs=250, batch_size=128, temperature=0.1, optimizer='adamw',
                                 lr=1e-3, weight_decay=1e-4, warmup_epochs=5.0, channels_last=False, num_workers=4),
     'fashion-cpu': dict(dataset='fashion_mnist', data_root=FASHION_MNIST_ROOT, encoder='small_cnn', in_channels=1,
-                        n_train=12_000, n_test=0, img_size=28, epochs=12, batch_size=256, temperature=0.1, optimizer='adamw',
+                        n_train=12_000, n_test=0, img_size=28, epochs=12, batch_size=256, temperature=0.05, optimizer='adamw',
                         lr=2e-3, weight_decay=1e-4, warmup_epochs=1.0, augment='shift', max_shift=2),
     'fashion-resnet18': dict(dataset='fashion_mnist', data_root=FASHION_MNIST_ROOT, encoder='resnet18', in_channels=1,
                              n_train=0, n_test=0, img_size=28, epochs=300, batch_size=512, temperature=0.1, optimizer='sgd',
