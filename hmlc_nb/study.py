@@ -4,13 +4,15 @@
 
 # %% ../nbs/09_study.ipynb #f86a52b0
 from __future__ import annotations
-import json
+import io, json
+from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 from .evaluate import flatten_results
 
 # %% auto #0
-__all__ = ['NAMES', 'CONTROLS', 'load_runs', 'feature_id_targets', 'targets_md', 'control_targets']
+__all__ = ['NAMES', 'CONTROLS', 'load_runs', 'feature_id_targets', 'targets_md', 'control_targets', 'show_figure',
+           'results_table']
 
 # %% ../nbs/09_study.ipynb #b6f63709
 def load_runs(*folders, # study folders written by hmlc_compare, each with a results.json
@@ -161,3 +163,48 @@ def control_targets(runs:list, # runs of the masked methods and their controls (
         rows.append(dict(target='above the control: one level by more than the spread, or stability', method=m,
                          value='yes' if above or stable else 'no', bar='yes', met=above or stable))
     return rows
+
+# %% ../nbs/09_study.ipynb #1fdc5147
+def show_figure(fig): # a matplotlib figure
+    "Display `fig` as a PNG at 100 dpi, whatever the matplotlib backend, then close it."
+    import matplotlib.pyplot as plt              # imported here: reading a study needs neither,
+    from IPython.display import Image, display   # and IPython is not a requirement of the package
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100); plt.close(fig)
+    display(Image(data=buf.getvalue(), format='png'))
+
+# %% ../nbs/09_study.ipynb #e9240941
+def _mean_std(v, kind='acc'):
+    "'mean ± std' of the values of `v` that are not None: accuracies (`kind='acc'`) in points to 1 decimal, other numbers to 3."
+    acc = kind == 'acc'
+    return _ms(np.array([float(x) for x in v if x is not None], dtype=float) * (100 if acc else 1), 1 if acc else 3, signed=False)
+
+# %% ../nbs/09_study.ipynb #f0579a96
+def _study_date(f):
+    "Date of the study whose results file is `f`: its run_info.json's, else the file's modification day (UTC)."
+    info = f.parent / 'run_info.json'
+    return (json.loads(info.read_text()).get('date') if info.exists()
+            else datetime.fromtimestamp(f.stat().st_mtime, timezone.utc).strftime('%Y-%m-%d'))
+
+# %% ../nbs/09_study.ipynb #a57aa6be
+def results_table(results, # folder holding the study folders (e.g. nbs/results)
+                  pattern:str, # glob of the study folders under `results`, e.g. 'cifar100*'
+                 ) -> str|None: # markdown table, None when no result has been recorded
+    "Probes per level of every study under `results/pattern`, mean ± std over seeds: one line per study and method."
+    lines = []
+    for f in sorted(Path(results).glob(f'{pattern}/results.json')):
+        runs = json.loads(f.read_text())
+        if not runs: continue
+        date, levels = _study_date(f), runs[0]['level_names']
+        if not lines:
+            cols = [f'lin {n}' for n in levels] + ['lin path'] + [f'knn {n}' for n in levels] + ['variance']
+            lines = ['| encoder | method | seeds | ' + ' | '.join(cols) + ' | epochs | device | date |',
+                     '|' + '---|' * (len(cols) + 6)]
+        keys = [f'encoder/linear/{n}' for n in levels] + ['encoder/linear_path'] + [f'encoder/knn/{n}' for n in levels]
+        groups = {}
+        for r in runs: groups.setdefault(r['method'], []).append(flatten_results(r))
+        for m, rs in groups.items():
+            vals = [_mean_std([r.get(k) for r in rs]) for k in keys] + [_mean_std([r.get('projection/variance') for r in rs], 'num')]
+            epochs = '/'.join(sorted({str(r.get('epochs')) for r in rs}))
+            dev = '/'.join(sorted({str(r.get('device_name') or r.get('device')) for r in rs}))
+            lines.append(f"| {rs[0].get('config/encoder', '?')} | {m} | {len(rs)} | " + ' | '.join(vals) + f' | {epochs} | {dev} | {date} |')
+    return '\n'.join(lines) if lines else None
