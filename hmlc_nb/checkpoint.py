@@ -100,16 +100,18 @@ def _write_json(path, obj) -> Path:
     return atomic_write_bytes(path, json.dumps(_json_safe(obj), indent=1).encode())
 
 # %% ../nbs/05a_checkpoint.ipynb #6591b793
+def _checkpoint_step(p) -> int:
+    "The global step in a checkpoint's name `ckpt_s<step>_e<epoch>.pt` (-1 for another name)."
+    try: return int(Path(p).stem.split('_')[1][1:])
+    except (IndexError, ValueError): return -1
+
 def list_checkpoints(folder, # a run folder (holding checkpoints/) or the checkpoints folder itself
                     ) -> list: # paths, oldest first (by global step)
     "The checkpoint files of a run, oldest first."
     folder = Path(folder)
     if (folder / 'checkpoints').is_dir(): folder = folder / 'checkpoints'
     if not folder.is_dir(): return []
-    def key(p):
-        try: return int(p.stem.split('_')[1][1:])
-        except (IndexError, ValueError): return -1
-    return sorted((p for p in folder.glob('ckpt_s*_e*.pt') if key(p) >= 0 and p.is_file()), key=key)
+    return sorted((p for p in folder.glob('ckpt_s*_e*.pt') if _checkpoint_step(p) >= 0 and p.is_file()), key=_checkpoint_step)
 
 # %% ../nbs/05a_checkpoint.ipynb #fee8a662
 def latest_checkpoint(folder, # a run folder or its checkpoints folder

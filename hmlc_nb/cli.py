@@ -640,12 +640,12 @@ def _check_resumable(out:Path, cfgs:dict) -> dict:
 
 def _final(res:dict, cfg:TrainConfig, rdir:Path) -> bool:
     "Results of the run `cfg` as asked: trained `cfg.epochs` epochs with these settings, and no checkpoint newer than them."
-    from hmlc_nb.checkpoint import list_checkpoints
+    from hmlc_nb.checkpoint import list_checkpoints, _checkpoint_step
     was = res.get('config') if isinstance(res.get('config'), dict) else {}
     same = all(was.get(f.name, getattr(cfg, f.name)) == getattr(cfg, f.name) for f in fields(TrainConfig)
                if f.name not in RESUME_MAY_CHANGE or f.name == 'epochs')
     ck = list_checkpoints(rdir)
-    newer = bool(ck) and int(ck[-1].stem.split('_')[1][1:]) > (res.get('steps') or 0)
+    newer = bool(ck) and _checkpoint_step(ck[-1]) > (res.get('steps') or 0)
     return same and res.get('epochs') == cfg.epochs and was.get('epochs') == cfg.epochs and not newer
 
 # %% ../nbs/07_cli.ipynb #5dece847
