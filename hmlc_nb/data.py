@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from .hierarchy import Hierarchy, folder_leaves, _default_level_names
+from .hierarchy import Hierarchy, _tree_dirs, _default_level_names
 
 # %% auto #0
 __all__ = ['FASHION_ITEMS', 'FASHION_TREE', 'FASHION_LEVELS', 'FASHION_FILES', 'FASHION_RAW_MD5', 'MODELNET40_COARSE',
@@ -675,33 +675,6 @@ class ModelNet40(torch.utils.data.Dataset):
     def __getitem__(self, i):
         x = self.data[i]
         return (self.transform(x) if self.transform is not None else x), self.targets[i]
-
-# %% ../nbs/01_data.ipynb #d8c6b650
-def _tree_dirs(root, # the top folder; its sub-folders are the first level
-              ) -> tuple: # (leaves, inner): sorted (names, folder) of every leaf folder; the folders above them
-    "The folders of a tree, following linked folders; a ValueError for uneven depth, a link loop or one folder reached twice."
-    root = Path(root).expanduser()
-    if not root.is_dir(): raise FileNotFoundError(f"Folder tree root '{root}' does not exist or is not a folder.")
-    leaves, inner, seen = [], [], {}
-    def visit(d, parts, above):
-        real = os.path.realpath(d)
-        if real in above: raise ValueError(f"Folder tree '{root}': '{d}' links back to '{above[real]}' (a loop); remove the link.")
-        if real in seen:
-            raise ValueError(f"Folder tree '{root}': '{d}' and '{seen[real]}' are the same folder (a link): its images would "
-                             "get two label paths. Remove the link, or copy the images if they belong to both.")
-        seen[real] = d
-        subs = sorted(e.name for e in os.scandir(d) if not e.name.startswith('.') and e.is_dir())  # is_dir follows links
-        if not subs and parts: leaves.append((parts, d)); return
-        inner.append(d)
-        for s in subs: visit(d / s, parts + (s,), {**above, real: d})
-    visit(root, (), {})
-    if not leaves: raise ValueError(f"Folder '{root}' has no sub-folders: put each class in a folder (root/coarse/fine/...).")
-    depth = len(leaves[0][0])
-    for parts, p in leaves:
-        if len(parts) != depth:
-            raise ValueError(f"Folder tree under '{root}' has uneven depth: '{p}' is {len(parts)} levels deep but "
-                             f"'{leaves[0][1]}' is {depth}; every leaf folder must sit at the same depth.")
-    return leaves, inner
 
 # %% ../nbs/01_data.ipynb #632e180b
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp')

@@ -203,23 +203,38 @@ def product(cls:Hierarchy, *levels, # per level: a list of label names, or a num
     lp = torch.tensor(list(_iproduct(*[range(len(n)) for n in names])), dtype=torch.long)
     return cls(lp, names, level_names, shared_labels=True)
 
-# %% ../nbs/00_hierarchy.ipynb #cf4b0cab
-def folder_leaves(root, # the top folder; its sub-folders are the first level
-                 ) -> list: # (names, folder) for every leaf folder, sorted
-    "Leaf folders under `root` as `(tuple of folder names, Path)`; a ValueError if leaves sit at different depths."
-    root = Path(root)
+# %% ../nbs/00_hierarchy.ipynb #55c51e45
+def _tree_dirs(root, # the top folder; its sub-folders are the first level
+              ) -> tuple: # (leaves, inner): sorted (names, folder) of every leaf folder; the folders above them
+    "The folders of a tree, following linked folders; a ValueError for uneven depth, a link loop or one folder reached twice."
+    root = Path(root).expanduser()
     if not root.is_dir(): raise FileNotFoundError(f"Folder tree root '{root}' does not exist or is not a folder.")
-    leaves = []
-    for dirpath, dirnames, _ in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith('.'))
-        if not dirnames and Path(dirpath) != root: leaves.append((Path(dirpath).relative_to(root).parts, Path(dirpath)))
+    leaves, inner, seen = [], [], {}
+    def visit(d, parts, above):
+        real = os.path.realpath(d)
+        if real in above: raise ValueError(f"Folder tree '{root}': '{d}' links back to '{above[real]}' (a loop); remove the link.")
+        if real in seen:
+            raise ValueError(f"Folder tree '{root}': '{d}' and '{seen[real]}' are the same folder (a link): its images would "
+                             "get two label paths. Remove the link, or copy the images if they belong to both.")
+        seen[real] = d
+        subs = sorted(e.name for e in os.scandir(d) if not e.name.startswith('.') and e.is_dir())  # is_dir follows links
+        if not subs and parts: leaves.append((parts, d)); return
+        inner.append(d)
+        for s in subs: visit(d / s, parts + (s,), {**above, real: d})
+    visit(root, (), {})
     if not leaves: raise ValueError(f"Folder '{root}' has no sub-folders: put each class in a folder (root/coarse/fine/...).")
     depth = len(leaves[0][0])
     for parts, p in leaves:
         if len(parts) != depth:
             raise ValueError(f"Folder tree under '{root}' has uneven depth: '{p}' is {len(parts)} levels deep but "
                              f"'{leaves[0][1]}' is {depth}; every leaf folder must sit at the same depth.")
-    return sorted(leaves)
+    return leaves, inner
+
+# %% ../nbs/00_hierarchy.ipynb #cf4b0cab
+def folder_leaves(root, # the top folder; its sub-folders are the first level
+                 ) -> list: # (names, folder) for every leaf folder, sorted
+    "Leaf folders under `root` as `(tuple of folder names, Path)`, linked folders followed; a ValueError if leaves sit at different depths (or for a link loop)."
+    return _tree_dirs(root)[0]
 
 # %% ../nbs/00_hierarchy.ipynb #ec6549aa
 @patch(cls_method=True)
