@@ -11,8 +11,8 @@ import numpy as np
 from .evaluate import flatten_results
 
 # %% auto #0
-__all__ = ['NAMES', 'CONTROLS', 'load_runs', 'feature_id_targets', 'targets_md', 'control_targets', 'show_figure',
-           'results_table']
+__all__ = ['NAMES', 'CONTROLS', 'load_runs', 'paired', 'mean_std', 'beyond_spread', 'feature_id_targets', 'targets_md',
+           'control_targets', 'show_figure', 'md_table', 'diff_table', 'results_table']
 
 # %% ../nbs/09_study.ipynb #b6f63709
 def load_runs(*folders, # study folders written by hmlc_compare, each with a results.json
@@ -30,21 +30,43 @@ def load_runs(*folders, # study folders written by hmlc_compare, each with a res
         runs += [dict(flatten_results(r), level_names=list(r['level_names']), folder=str(f)) for r in new]
     return runs
 
-# %% ../nbs/09_study.ipynb #2293a671
+# %% ../nbs/09_study.ipynb #70021ded
 def _seeds(runs, method, key, scale=1.):
     "`{seed: value}` of flat key `key` over `method`'s runs that have it."
     return {int(r['seed']): float(r[key]) * scale for r in runs if r['method'] == method and r.get(key) is not None}
 
-def _paired(runs, method, key, baseline, scale=1., other=None):
-    "Per-seed differences `method - baseline` of `key` (baseline from `other` runs when given) on the seeds both have."
-    a, b = _seeds(runs, method, key, scale), _seeds(other if other is not None else runs, baseline, key, scale)
+def paired(runs:list, # runs with 'method' and 'seed', flat (load_runs) or nested (a results.json)
+           method:str, # the method compared
+           key:str, # flat metric key, e.g. 'encoder/linear/class'
+           baseline:str, # the method it is compared with
+           scale:float=1., # factor on both values (100: accuracies in points)
+           other:list|None=None, # take `baseline`'s runs from these runs instead (e.g. another study)
+          ) -> np.ndarray: # per-seed differences, ordered by seed
+    "Per-seed differences `method - baseline` of `key` on the seeds where both have a value: the paired comparison of every study."
+    flat = lambda rs: [flatten_results(r) for r in rs]
+    a, b = _seeds(flat(runs), method, key, scale), _seeds(flat(other if other is not None else runs), baseline, key, scale)
     return np.array([a[s] - b[s] for s in sorted(set(a) & set(b))])
 
-def _ms(d, p=1, signed=True):
-    "'mean ± std' of the array `d` ('-' when empty)."
-    if not len(d): return '-'
-    m = f'{d.mean():+.{p}f}' if signed else f'{d.mean():.{p}f}'
-    return m + (f' ± {d.std(ddof=1):.{p}f}' if len(d) > 1 else '')
+# %% ../nbs/09_study.ipynb #2d671fa1
+def mean_std(v, # numbers; None and NaN are left out
+             decimals:int=1, # decimals of the mean and the std
+             signed:bool=False, # a '+' on a positive mean (differences)
+             scale:float=1., # factor applied first (100: rates in points)
+            ) -> str: # 'mean ± std' (sample std, ddof=1), the mean alone for one value, '-' for none
+    "The 'mean ± std' every table and sentence of a study shows."
+    v = np.array([float(x) for x in v if x is not None], dtype=float) * scale
+    v = v[~np.isnan(v)]
+    if not len(v): return '-'
+    m = f'{v.mean():+.{decimals}f}' if signed else f'{v.mean():.{decimals}f}'
+    return m + (f' ± {v.std(ddof=1):.{decimals}f}' if len(v) > 1 else '')
+
+# %% ../nbs/09_study.ipynb #5cc701e2
+def beyond_spread(d, # per-seed differences (paired)
+                  factor:float=2., # |mean| must exceed factor x std
+                 ) -> bool:
+    "Whether paired differences `d` are larger than the seed spread: the same sign on every seed and |mean| > `factor` std (>= 2 seeds)."
+    d = np.asarray(d, dtype=float)
+    return bool(len(d) > 1 and ((d > 0).all() or (d < 0).all()) and abs(d.mean()) > factor * d.std(ddof=1))
 
 # %% ../nbs/09_study.ipynb #4a2c6019
 def _health_rows(runs, m, where=''):
@@ -89,26 +111,26 @@ def feature_id_targets(lead:list, # runs of the main study (load_runs): the mask
                 rows.append(dict(target=f'selectivity {n}: all − other masks', method=m, value=f'{g.mean():.1f} (worst {g.min():.1f})',
                                  bar=f'≥ {other_gap:g}', met=bool(g.min() >= other_gap)))
         for n in lv:
-            d = _paired(lead, m, f'encoder/linear/{n}', baseline, 100)
-            if len(d): rows.append(dict(target=f'accuracy {n}: − {baseline.upper()}', method=m, value=_ms(d),
+            d = paired(lead, m, f'encoder/linear/{n}', baseline, 100)
+            if len(d): rows.append(dict(target=f'accuracy {n}: − {baseline.upper()}', method=m, value=mean_std(d, signed=True),
                                         bar=f'≥ −{acc_gap:g}', met=bool(d.mean() >= -acc_gap)))
         for h, n in enumerate(lv):
-            d, fine = _paired(lead, m, f'projection/silhouette/{n}', baseline), h == len(lv) - 1
+            d, fine = paired(lead, m, f'projection/silhouette/{n}', baseline), h == len(lv) - 1
             bar = sil_fine if fine else -sil_coarse
-            if len(d): rows.append(dict(target=f'silhouette {n}: − {baseline.upper()}', method=m, value=_ms(d, 3),
+            if len(d): rows.append(dict(target=f'silhouette {n}: − {baseline.upper()}', method=m, value=mean_std(d, 3, signed=True),
                                         bar=f'≥ {bar:+g}', met=bool(d.mean() >= bar)))
     if order:
         for m in [m for m in (*methods, baseline) if any(r['method'] == m for r in order)]:
             for n in lv:
-                d = _paired(order, m, f'encoder/linear/{n}', m, 100, other=lead)
-                if len(d): rows.append(dict(target=f'order swapped {n}: − default order', method=m, value=_ms(d),
+                d = paired(order, m, f'encoder/linear/{n}', m, 100, other=lead)
+                if len(d): rows.append(dict(target=f'order swapped {n}: − default order', method=m, value=mean_std(d, signed=True),
                                             bar=f'within ±{order_gap:g}', met=bool(abs(d.mean()) <= order_gap) if m != baseline else None))
     if three:
         for m in [m for m in methods if any(r['method'] == m for r in three)]:
             rows += _health_rows(three, m, ' (3 levels)')
             for n in three[0]['level_names']:
-                d = _paired(three, m, f'encoder/linear/{n}', baseline, 100)
-                if len(d): rows.append(dict(target=f'3 levels, accuracy {n}: − {baseline.upper()}', method=m, value=_ms(d), bar='reported', met=None))
+                d = paired(three, m, f'encoder/linear/{n}', baseline, 100)
+                if len(d): rows.append(dict(target=f'3 levels, accuracy {n}: − {baseline.upper()}', method=m, value=mean_std(d, signed=True), bar='reported', met=None))
     return rows
 
 # %% ../nbs/09_study.ipynb #ef9cc5dc
@@ -150,11 +172,11 @@ def control_targets(runs:list, # runs of the masked methods and their controls (
         if not any(r['method'] == m for r in runs) or not any(r['method'] == c for r in runs): continue
         above = False
         for n in lv:
-            d = _paired(runs, m, f'{split}encoder/linear/{n}', c, 100)
+            d = paired(runs, m, f'{split}encoder/linear/{n}', c, 100)
             if len(d) < 2: continue
             sd = max(d.std(ddof=1), tol)
             above |= bool(d.mean() > sd)
-            rows.append(dict(target=f'{n}: − control', method=m, value=_ms(d), bar=f'≥ −spread ({sd:.1f})', met=bool(d.mean() >= -sd)))
+            rows.append(dict(target=f'{n}: − control', method=m, value=mean_std(d, signed=True), bar=f'≥ −spread ({sd:.1f})', met=bool(d.mean() >= -sd)))
         wm, wc = _above_chance(runs, m, lv, split), _above_chance(runs, c, lv, split)
         for who, w in ((m, wm), (c, wc)):
             if w: rows.append(dict(target=f'every level ≥ chance + {margin:g} on every seed', method=who,
@@ -172,11 +194,56 @@ def show_figure(fig): # a matplotlib figure
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100); plt.close(fig)
     display(Image(data=buf.getvalue(), format='png'))
 
-# %% ../nbs/09_study.ipynb #e9240941
-def _mean_std(v, kind='acc'):
-    "'mean ± std' of the values of `v` that are not None: accuracies (`kind='acc'`) in points to 1 decimal, other numbers to 3."
-    acc = kind == 'acc'
-    return _ms(np.array([float(x) for x in v if x is not None], dtype=float) * (100 if acc else 1), 1 if acc else 3, signed=False)
+# %% ../nbs/09_study.ipynb #d01e523f
+_KINDS = dict(acc=(100, 1), num=(1, 3), dims=(1, 0))   # kind -> (scale, decimals)
+
+def _cell(vals, kind='acc', signed=False, scaled=False):
+    "One table cell: mean ± std of `vals` (None left out) as `kind` shows it; 'k of n' for kind 'bool'."
+    if kind == 'bool':
+        v = [bool(x) for x in vals if x is not None]
+        return f'{sum(v)} of {len(v)}' if v else '-'
+    scale, dec = _KINDS[kind]
+    return mean_std(vals, dec, signed, 1 if scaled else scale)
+
+def _col(c): return (*c, 'acc') if len(c) == 2 else tuple(c)   # (title, key) columns are accuracies
+
+def md_table(runs:list, # runs with 'method' and 'seed' (flat or nested)
+             columns:list, # (title, flat key[, kind]); kind 'acc' (default), 'num', 'dims' or 'bool'
+             name=str, # method -> the name shown
+             methods:list|None=None, # the methods shown, in this order (None: all, in order of appearance)
+            ) -> str: # a markdown table
+    "Markdown table of a study: a row per method, the mean ± std over its seeds per column."
+    g = {}
+    for r in runs: g.setdefault(r['method'], {})[r.get('seed')] = flatten_results(r)
+    cols = [_col(c) for c in columns]
+    rows = ['| method | seeds | ' + ' | '.join(c[0] for c in cols) + ' |', '|' + '---|' * (len(cols) + 2)]
+    for m in (methods if methods is not None else g):
+        if m not in g: continue
+        rs = g[m].values()
+        rows.append(f'| {name(m)} | {len(rs)} | ' + ' | '.join(_cell([r.get(k) for r in rs], kind) for _, k, kind in cols) + ' |')
+    return '\n'.join(rows)
+
+# %% ../nbs/09_study.ipynb #eed7eefc
+def diff_table(runs:list, # runs with 'method' and 'seed'
+               columns:list, # (title, flat key[, kind]) as md_table; 'bool' columns are left out
+               baseline:str|dict='hmce', # the method compared with, or {method: its own baseline} (e.g. its control)
+               name=str, # method -> the name shown
+               methods:list|None=None, # the methods shown (None: all, in order of appearance; the baseline itself is left out)
+               factor:float=2., # bold when beyond_spread(d, factor)
+              ) -> str: # a markdown table
+    "Markdown table of the paired differences `method − baseline` per column, mean ± std over the seeds both have."
+    base = baseline if isinstance(baseline, dict) else None
+    cols = [c for c in map(_col, columns) if c[2] != 'bool']
+    if methods is None: methods = list(dict.fromkeys(r['method'] for r in runs))
+    rows = ['| method | seeds | ' + ' | '.join(c[0] for c in cols) + ' |', '|' + '---|' * (len(cols) + 2)]
+    for m in methods:
+        b = base.get(m, m) if base is not None else baseline
+        if b == m: continue                                          # a method is not compared with itself
+        ds = [paired(runs, m, k, b, _KINDS[kind][0]) for _, k, kind in cols]
+        cells = [(f'**{c}**' if beyond_spread(d, factor) else c) for d, (_, _, kind) in zip(ds, cols)
+                 for c in [_cell(d, kind, True, scaled=True)]]
+        rows.append(f'| {name(m)} − {name(b)} | {max(map(len, ds), default=0)} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(rows)
 
 # %% ../nbs/09_study.ipynb #f0579a96
 def _study_date(f):
@@ -203,7 +270,7 @@ def results_table(results, # folder holding the study folders (e.g. nbs/results)
         groups = {}
         for r in runs: groups.setdefault(r['method'], []).append(flatten_results(r))
         for m, rs in groups.items():
-            vals = [_mean_std([r.get(k) for r in rs]) for k in keys] + [_mean_std([r.get('projection/variance') for r in rs], 'num')]
+            vals = [_cell([r.get(k) for r in rs]) for k in keys] + [_cell([r.get('projection/variance') for r in rs], 'num')]
             epochs = '/'.join(sorted({str(r.get('epochs')) for r in rs}))
             dev = '/'.join(sorted({str(r.get('device_name') or r.get('device')) for r in rs}))
             lines.append(f"| {rs[0].get('config/encoder', '?')} | {m} | {len(rs)} | " + ' | '.join(vals) + f' | {epochs} | {dev} | {date} |')
