@@ -3,6 +3,7 @@
     python benchmarks/bench_train.py                    # CPU: batch 32, 1 thread, CPU-time clock (a few minutes at most)
     python benchmarks/bench_train.py --device cuda      # GPU: batch 512, bf16 autocast, channels_last, wall clock
     python benchmarks/bench_train.py --device cuda --compile --batch 256
+    python benchmarks/bench_train.py --device cuda --epoch-methods dot ghmlc ahmlc --serial-too   # the prefetch's gain
 
 Model: `create_model('resnet18', in_channels=3)` + projection head (the `cifar100-resnet18` preset's), 32x32 RGB,
 2 views per image, SGD with momentum; autocast and channels_last as `Trainer` sets them (`--amp auto`: bf16 on a GPU,
@@ -15,7 +16,8 @@ none on a CPU). Data: a CIFAR-100-sized fake set (random uint8 images, labels of
 2. The whole epoch loop: `Trainer.fit` (hmlc_nb.train) on the in-memory set, with its on-device fast path (batched
    `GPUAugment` crops, colour, flips), checkpoints off, for `--epoch-methods`; 'dot' is the `Trainer` with the
    dot-product loss, which isolates the loop's own cost. Images/second (views: 2 per sample, as `Trainer` logs them)
-   against the limit's images/second (target on a GPU: >= 85%).
+   against the limit's images/second (target on a GPU: >= 85%). The `Trainer` draws the next batch while the step
+   runs (on CUDA on a side stream); `--serial-too` also times each epoch method with `prefetch=False` ('name:serial').
 Times: medians of interleaved runs (`--clock auto`: process CPU time on a CPU, with 1 torch thread, so other processes
 on the machine do not count; wall time on a GPU, synchronized).
 """
@@ -105,9 +107,11 @@ def epoch_times(a, dev, clock, train, test):
     "Seconds per `Trainer` epoch of each of `--epoch-methods`, epochs interleaved across the trainers: {name: [s]}."
     trainers = {}
     for m in a.epoch_methods:
-        cfg = bench_config(a, 'supcon' if m == 'dot' else m)
-        crit = DotLoss(cfg.proj_dim) if m == 'dot' else None
-        trainers[m] = Trainer(cfg, data=(train, test), criterion=crit, log=quiet)
+        for prefetch in ((True, False) if a.serial_too else (True,)):
+            cfg = bench_config(a, 'supcon' if m == 'dot' else m)
+            crit = DotLoss(cfg.proj_dim) if m == 'dot' else None
+            trainers[m if prefetch else f'{m}:serial'] = Trainer(cfg, data=(train, test), criterion=crit, log=quiet,
+                                                                  prefetch=prefetch)
     times = {m: [] for m in trainers}
     for r in range(a.epoch_warmup + a.epoch_repeats):
         for m, tr in trainers.items():
@@ -131,6 +135,9 @@ def main():
     ap.add_argument('--epoch-steps', type=int, default=None, help='steps per epoch; default 2 CPU, 40 GPU')
     ap.add_argument('--epoch-repeats', type=int, default=None, help='timed epochs per method; default 2 CPU, 3 GPU')
     ap.add_argument('--epoch-warmup', type=int, default=1, help='untimed epochs per method first')
+    ap.add_argument('--serial-too', action='store_true',
+                    help="also time each epoch method with Trainer(prefetch=False) (row 'name:serial'): the next batch "
+                         "drawn after the step, not while it runs")
     ap.add_argument('--amp', choices=['auto', 'bf16', 'none'], default='auto', help="'auto': bf16 on a GPU, none on a CPU")
     ap.add_argument('--channels-last', action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument('--compile', action='store_true', help='torch.compile the model (step and Trainer)')
@@ -175,12 +182,13 @@ def main():
         times, nb = epoch_times(a, dev, clock, train, test)
         print(f"\n2. the whole epoch loop: Trainer.fit, {a.epoch_steps} steps of {a.batch} samples per epoch, median "
               f"of {a.epoch_repeats} interleaved epochs after {a.epoch_warmup} warm-up")
-        print(f"{'method':8s} {'s/epoch':>8s} {'img/s':>8s} {'of limit':>9s} {'of own step':>12s} {'loop ms/step':>13s}")
+        print(f"{'method':12s} {'s/epoch':>8s} {'img/s':>8s} {'of limit':>9s} {'of own step':>12s} {'loop ms/step':>13s}")
         for m, ts in medians(times).items():
             ips = nb[m] * views / ts
-            own = t.get('limit' if m == 'dot' else m)
+            base = m.split(':')[0]
+            own = t.get('limit' if base == 'dot' else base)
             own_s = f"{nb[m] * own / ts:12.1%} {1e3 * (ts / nb[m] - own):13.1f}" if own else f"{'-':>12s} {'-':>13s}"
-            print(f"{m:8s} {ts:8.2f} {ips:8.1f} {ips * lim / views:9.1%} {own_s}")
+            print(f"{m:12s} {ts:8.2f} {ips:8.1f} {ips * lim / views:9.1%} {own_s}")
         print(f"img/s = views per second of the epoch; of limit = img/s / the limit step's img/s ({views / lim:.1f}); "
               f"of own step = the same method's isolated step throughput share ('dot': the limit step); loop ms/step = "
               f"epoch time per step minus that step's time (augmentation, bookkeeping, deterministic kernels)")

@@ -516,49 +516,70 @@ def _inverse_frequency(groups):
 # %% ../nbs/03_masking.ipynb #f05e0a02
 from torch.autograd.function import once_differentiable
 
+_CPU_TILE = 256   # rows per tile of the similarity matrices on the CPU (other devices: one tile, fewer kernel launches)
+
 class _FusedOffDiagLogSumExp(torch.autograd.Function):
-    """Row log-sum-exp without the diagonal of `K` similarity matrices `f_k @ f_k.T / T` in one `[K, N, N]` tensor, from
-    blocks `[K_b, N, D_b]` of features (`K` = the blocks' `K_b` together); `_OffDiagLogSumExp` of every matrix at once.
-    The rows must have norms <= 1 (`_masked_normalize` gives them): every similarity then lies in `[-1/T, 1/T]`."""
+    """Row log-sum-exp without the diagonal of `K` similarity matrices `f_k @ f_k.T / T`, from blocks `[K_b, N, D_b]`
+    of features (`K` = the blocks' `K_b` together); `_OffDiagLogSumExp` of every matrix at once. The rows must have
+    norms <= 1 (`_masked_normalize` gives them): every similarity then lies in `[-1/T, 1/T]`. For T > 1/40 the
+    exponentials need no shift, so they stay symmetric: only the tiles of `tile` rows on and above the diagonal are
+    computed (None: one tile, the whole matrix), and the backward reads each tile once."""
     @staticmethod
-    def forward(ctx, temperature, *blocks):
+    def forward(ctx, temperature, tile, *blocks):
         T, N = temperature, blocks[0].shape[1]
-        ctx.bound = bound = T > 1 / 40                                       # e^{2/T} finite in float32: see backward
-        p = blocks[0].new_empty(sum(b.shape[0] for b in blocks), N, N)
-        shift, k = [], 0
-        for b in blocks:                                                     # one product per block, into its rows of p
-            sl = slice(k, k + b.shape[0]); k += b.shape[0]
-            if bound:   # shift by the Cauchy-Schwarz bound |f_a| max_c |f_c| / T >= the row max: no max to find
-                n = b.norm(dim=-1, keepdim=True)
-                shift.append(n * n.amax(1, keepdim=True) / T)
-            torch.bmm(b / T, b.transpose(1, 2), out=p[sl])
-            if bound: p[sl].sub_(shift[-1])
-        p.diagonal(0, 1, 2).fill_(float('-inf'))
-        if bound: shift = torch.cat(shift)     # exponents in [-2/T, 0]: no underflow to 0 in float32 for T > 1/40
-        else:
-            shift = p.amax(2, keepdim=True).nan_to_num_(0., 0., 0.)          # the row max, as `_OffDiagLogSumExp`
-            p.sub_(shift)
-        total = p.exp_().sum(2, keepdim=True)
-        ctx.save_for_backward(p, total, shift, *blocks)
-        ctx.temperature = T
-        return (shift + total.log()).squeeze(2)                              # [K, N]
+        ctx.temperature, ctx.bound, ctx.n_blocks = T, T > 1 / 40, len(blocks)
+        if not ctx.bound:                   # e^{s/T} may overflow: the row max as shift, as `_OffDiagLogSumExp`
+            p = torch.cat([torch.bmm(b / T, b.transpose(1, 2)) for b in blocks])
+            p.diagonal(0, 1, 2).fill_(float('-inf'))
+            shift = p.amax(2, keepdim=True).nan_to_num_(0., 0., 0.)
+            total = p.sub_(shift).exp_().sum(2, keepdim=True)
+            ctx.save_for_backward(total, *blocks, p)
+            return (shift + total.log()).squeeze(2)                          # [K, N]
+        ctx.n = n = N if tile is None else max(1, min(int(tile), N))
+        tiles, totals = [], []
+        for b in blocks:                   # exponents s/T in [-1/T, 1/T] c [-40, 40]: finite, no underflow in float32
+            rows, cols = (b / T).split(n, 1), b.split(n, 1)
+            tot = [0] * len(cols)
+            for i in range(len(cols)):
+                for j in range(i, len(cols)):
+                    p = torch.bmm(rows[i], cols[j].transpose(1, 2))
+                    if i == j: p.diagonal(0, 1, 2).fill_(float('-inf'))
+                    tiles.append(p.exp_())
+                    tot[i] = tot[i] + p.sum(2)
+                    if j > i: tot[j] = tot[j] + p.sum(1)                    # the tile below the diagonal: p.T
+            totals.append(torch.cat(tot, 1))
+        total = torch.cat(totals)                                            # [K, N]
+        ctx.save_for_backward(total, *blocks, *tiles)
+        return total.log()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        p, total, shift, *blocks = ctx.saved_tensors
-        T, w, out, k = ctx.temperature, grad[..., None] / total, [], 0
+        T, nb = ctx.temperature, ctx.n_blocks
+        total, blocks, rest = ctx.saved_tensors[0], ctx.saved_tensors[1:1 + nb], ctx.saved_tensors[1 + nb:]
+        out, k = [], 0
+        if not ctx.bound:
+            p, w = rest[0], grad[..., None] / total
+            for b in blocks:
+                sl = slice(k, k + b.shape[0]); k += b.shape[0]
+                pk, wk = p[sl], w[sl]
+                out.append((wk * torch.bmm(pk, b) + torch.bmm(pk.transpose(1, 2), wk * b)) / T)
+            return (None, None, *out)
+        # d/df_a = sum_c (u_a + u_c) p_ac f_c with p_ac = e^{s_ac / T} symmetric and u = grad / (T total)
+        u, n, tiles = grad / (total * T), ctx.n, iter(rest)
         for b in blocks:
-            sl = slice(k, k + b.shape[0]); k += b.shape[0]
-            pk, wk = p[sl], w[sl]
-            if ctx.bound:
-                # d/df_a = sum_c (G_ac + G_ca) f_c / T with G_ac = w_a p_ac, p_ac = e^{s_ac - m_a} and s symmetric:
-                # G_ca = p_ac e^{m_a - m_c} w_c, so G + G.T = p * (w_a + e^{e_a} w_c e^{-e_c}), e = m - min(m) in [0, 2/T]
-                e = shift[sl] - shift[sl].amin(1, keepdim=True)
-                q = torch.baddbmm(wk, torch.exp(e), (wk * torch.exp(-e)).transpose(1, 2)).mul_(pk)
-                out.append(torch.bmm(q, b).div_(T))
-            else: out.append((wk * torch.bmm(pk, b) + torch.bmm(pk.transpose(1, 2), wk * b)) / T)
-        return (None, *out)
+            us, cols = u[k:k + b.shape[0]].split(n, 1), b.split(n, 1); k += b.shape[0]
+            g = torch.empty_like(b); gs, started = g.split(n, 1), set()
+            def add(i, q, x):                                                # gs[i] += q @ x
+                if i in started: gs[i].baddbmm_(q, x)
+                else: torch.bmm(q, x, out=gs[i]); started.add(i)
+            for i in range(len(cols)):
+                for j in range(i, len(cols)):
+                    q = torch.add(us[i][:, :, None], us[j][:, None, :]).mul_(next(tiles))
+                    add(i, q, cols[j])
+                    if j > i: add(j, q.transpose(1, 2), cols[i])
+            out.append(g)
+        return (None, None, *out)
 
 def _counts(groups, n):
     "Group sizes `[..., n]` of dense ids `groups` `[..., B]` (ids < n), without `bincount` (which syncs on CUDA)."
@@ -567,12 +588,14 @@ def _counts(groups, n):
 def _fused_supcon(blocks, # [K_b, V*B, D_b] view-major features (rows of norm <= 1), K terms in all
                   groups, # [K, B] dense group ids of each term (ids < B): positives = same id
                   V:int, temperature:float, base_temperature:float,
-                  balance:bool=False): # anchor weights 1 / (size of the anchor's group), per term
+                  balance:bool=False, # anchor weights 1 / (size of the anchor's group), per term
+                  tile:int|None=None): # rows per tile of the log-sum-exp; None: `_CPU_TILE` on the CPU, one tile elsewhere
     """SupCon (`_supcon`'s values) of `K` terms at once: `[K]` losses, one log-sum-exp pass over `[K, N, N]`, no host sync.
     Each anchor's positive sum comes from its group's sum, and the anchors are averaged in their order, so the value of
     a term does not depend on how its groups are numbered (nor on the order of the terms)."""
     T, B = temperature, groups.shape[1]
-    lse = _FusedOffDiagLogSumExp.apply(T, *blocks)                                 # [K, N]
+    if tile is None and blocks[0].device.type == 'cpu': tile = _CPU_TILE
+    lse = _FusedOffDiagLogSumExp.apply(T, tile, *blocks)                           # [K, N]
     cnt = _counts(groups, B)                                                       # [K, B]
     pos, k = [], 0
     for b in blocks:                                                               # positive similarities via class sums

@@ -163,8 +163,10 @@ class Trainer:
                  model:nn.Module|None=None, # a model x [B,V,...] -> (feats [B,V,F], z [B,V,D]) instead of create_model
                  callbacks:list=(), # functions cb(trainer, event), event 'step' or 'epoch'
                  log=print, # where messages go
+                 prefetch:bool|None=None, # draw the next batch while the step runs (the fast path only; exact, see `_Prefetch`); None: on
                 ):
         self.cfg = cfg = check_config(cfg)
+        self.prefetch = prefetch is None or bool(prefetch)
         self.device, self.rank, self.world = dev, rank, world = _ddp_setup(cfg.device)
         if cfg.batch_size % world:
             _fail('batch_size', cfg.batch_size, f"is the global batch and must be divisible by the number of processes ({world})")
@@ -435,6 +437,53 @@ def _step(self:Trainer, x, paths, rng):
     self.scaler.step(self.opt); self.scaler.update(); self.sched.step()
     return value
 
+# %% ../nbs/05b_train.ipynb #b22e5f1f
+def _same_rng(a:dict, b:dict) -> bool:
+    "Whether two `get_rng_state()` results hold the same generator states (Python, NumPy, torch, CUDA)."
+    eq = lambda x, y: torch.equal(x, y) if torch.is_tensor(x) else x == y
+    return (a['python'] == b['python'] and all(eq(x, y) for x, y in zip(a['numpy'], b['numpy']))
+            and torch.equal(a['torch'], b['torch']) and len(a['cuda']) == len(b['cuda'])
+            and all(torch.equal(x, y) for x, y in zip(a['cuda'], b['cuda'])))
+
+class _Prefetch:
+    """The batches of `batches(epoch, start)` (a `_TensorBatches`) as `(rng, x, paths)`, `rng` the generator states
+    before the batch was drawn; with `ahead`, batch k+1 is drawn speculatively when batch k is handed out (on CUDA on a
+    side stream). The batches and states are those of drawing each batch when it is needed."""
+    def __init__(self, batches, epoch:int, start:int, device, ahead:bool=True):
+        self.batches, self.epoch, self.device, self.ahead = batches, epoch, torch.device(device), ahead
+        self.stream = torch.cuda.Stream(self.device) if ahead and self.device.type == 'cuda' else None
+        if self.stream is not None: self.stream.wait_stream(torch.cuda.current_stream(self.device))  # the data are ready
+        self.it, self.i, self.early, self.hits, self.misses = batches(epoch, start), start, None, 0, 0
+
+    def _draw(self):
+        "The next batch of the iterator (its kernels on the side stream on CUDA)."
+        if self.stream is None: return next(self.it)
+        with torch.cuda.stream(self.stream): return next(self.it)
+
+    def __iter__(self): return self
+
+    def __next__(self):
+        rng, early, self.early = get_rng_state(), self.early, None
+        if early is not None and _same_rng(early[0], rng):                  # nothing drew since: the early batch is it
+            batch, self.hits = early[2], self.hits + 1; set_rng_state(early[1])
+        else:
+            if early is not None:                                              # the step drew: draw batch i again
+                self.misses += 1; self.it.close(); self.it = self.batches(self.epoch, self.i)
+            batch = self._draw()
+        self.i += 1
+        if self.stream is not None:
+            cur = torch.cuda.current_stream(self.device); cur.wait_stream(self.stream)
+            for t in batch: t.record_stream(cur)
+        if self.ahead and self.i < self.batches.n_batches:
+            before = get_rng_state()
+            try: b = self._draw()
+            except StopIteration: b = None
+            if b is not None: self.early = (before, get_rng_state(), b)
+            set_rng_state(before)
+        return (rng, *batch)
+
+    def close(self): self.it.close(); self.early = None
+
 # %% ../nbs/05b_train.ipynb #b5116dd8
 @patch
 def _run_epoch(self:Trainer):
@@ -443,12 +492,13 @@ def _run_epoch(self:Trainer):
     self.model.train(); self.criterion.train()
     bar = tqdm(total=nb, initial=self.step_in_epoch, desc=f"{cfg.method} {self.epoch + 1}/{cfg.epochs}",
                disable=not cfg.progress or self.rank != 0, leave=False, dynamic_ncols=True)
-    ep, batches = self._ep, self.batches(self.epoch, self.step_in_epoch)
+    ep = self._ep
+    batches = _Prefetch(self.batches, self.epoch, self.step_in_epoch, self.device,
+                        ahead=self.prefetch and isinstance(self.batches, _TensorBatches))
     try:
         while self.step_in_epoch < nb:
             t0 = time.perf_counter()
-            rng = get_rng_state()
-            x, paths = next(batches)
+            rng, x, paths = next(batches)                  # rng: the generator states before the batch was drawn
             value = self._step(x, paths, rng)
             self.step_in_epoch += 1; self.global_step += 1
             dt = time.perf_counter() - t0
