@@ -21,6 +21,7 @@ def _as_long(x, name):
         raise ValueError(f"`{name}` must hold integer label ids, got dtype {x.dtype}; convert with `.long()`.")
     return x.long()
 
+# %% ../nbs/00_hierarchy.ipynb #11e38159
 def tree_distance(a, # label paths [..., L], coarse first
                   b, # label paths [..., L], broadcastable with a
                  ) -> torch.Tensor: # levels below the longest common prefix, shape [...]
@@ -51,6 +52,44 @@ def prefix_ids(paths, # label paths [N, L] (integer labels, any values)
 def _default_level_names(L):
     return ['coarse', 'fine'] if L == 2 else [f'level{h + 1}' for h in range(L)]
 
+# %% ../nbs/00_hierarchy.ipynb #692760da
+def _level_names(level_names, L):
+    "`level_names` as L strings (default: `_default_level_names`); a ValueError for a string, a number or the wrong count."
+    if level_names is not None and (isinstance(level_names, (str, bytes)) or not hasattr(level_names, '__iter__')):
+        raise ValueError(f"`level_names` must be a list with a name per level, got {level_names!r}.")
+    level_names = [str(n) for n in level_names] if level_names is not None else _default_level_names(L)
+    if len(level_names) != L: raise ValueError(f"`level_names` must have {L} entries, got {len(level_names)}.")
+    return level_names
+
+# %% ../nbs/00_hierarchy.ipynb #b442da86
+def _check_level_ids(lp, names, level_names):
+    "ValueError unless every level has distinct label names and ids in range with a leaf below each label, and no leaf repeats."
+    for h in range(lp.shape[1]):
+        if len(names[h]) == 0: raise ValueError(f"Level '{level_names[h]}' is empty: it has no labels.")
+        if len(set(names[h])) != len(names[h]): raise ValueError(f"Level '{level_names[h]}' repeats label names: {names[h]}.")
+        col = lp[:, h]
+        if col.min() < 0 or col.max() >= len(names[h]):
+            raise ValueError(f"`leaf_paths` holds a label id outside 0..{len(names[h]) - 1} at level '{level_names[h]}'.")
+        unused = set(range(len(names[h]))) - set(col.tolist())
+        if unused:
+            raise ValueError(f"Level '{level_names[h]}' has labels with no leaf below them: "
+                             f"{sorted(names[h][i] for i in unused)[:5]}; remove them or add their children.")
+    if torch.unique(lp, dim=0).shape[0] != lp.shape[0]: raise ValueError("`leaf_paths` repeats a leaf: every row must be a distinct label path.")
+
+# %% ../nbs/00_hierarchy.ipynb #608b40e1
+def _check_one_parent(lp, names, level_names):
+    "ValueError naming the first label with several parents: in a tree every label has one."
+    for h in range(1, lp.shape[1]):
+        pairs = torch.unique(lp[:, h - 1:h + 1], dim=0)
+        lab, cnt = torch.unique(pairs[:, 1], return_counts=True)
+        if (cnt > 1).any():
+            bad = lab[cnt > 1][0].item()
+            parents = [names[h - 1][i] for i in pairs[pairs[:, 1] == bad][:, 0].tolist()]
+            raise ValueError(f"Label '{names[h][bad]}' at level '{level_names[h]}' has {len(parents)} parents {parents}: "
+                             "in a tree every label has one parent. Fix the labels, or pass `shared_labels=True` "
+                             "if labels repeat under several parents by design (a product hierarchy).")
+
+# %% ../nbs/00_hierarchy.ipynb #77db2d82
 class Hierarchy:
     "A label hierarchy of `n_levels` levels (coarse first), stored as the label paths of its leaves."
     def __init__(self,
@@ -65,31 +104,10 @@ class Hierarchy:
         L = lp.shape[1]
         names = [list(map(str, n)) for n in names]
         if len(names) != L: raise ValueError(f"`names` must have one list per level ({L}), got {len(names)}.")
-        if level_names is not None and (isinstance(level_names, (str, bytes)) or not hasattr(level_names, '__iter__')):
-            raise ValueError(f"`level_names` must be a list with a name per level, got {level_names!r}.")
-        level_names = [str(n) for n in level_names] if level_names is not None else _default_level_names(L)
-        if len(level_names) != L: raise ValueError(f"`level_names` must have {L} entries, got {len(level_names)}.")
-        for h in range(L):
-            if len(names[h]) == 0: raise ValueError(f"Level '{level_names[h]}' is empty: it has no labels.")
-            if len(set(names[h])) != len(names[h]): raise ValueError(f"Level '{level_names[h]}' repeats label names: {names[h]}.")
-            col = lp[:, h]
-            if col.min() < 0 or col.max() >= len(names[h]):
-                raise ValueError(f"`leaf_paths` holds a label id outside 0..{len(names[h]) - 1} at level '{level_names[h]}'.")
-            unused = set(range(len(names[h]))) - set(col.tolist())
-            if unused:
-                raise ValueError(f"Level '{level_names[h]}' has labels with no leaf below them: "
-                                 f"{sorted(names[h][i] for i in unused)[:5]}; remove them or add their children.")
-        if torch.unique(lp, dim=0).shape[0] != lp.shape[0]: raise ValueError("`leaf_paths` repeats a leaf: every row must be a distinct label path.")
+        level_names = _level_names(level_names, L)
+        _check_level_ids(lp, names, level_names)
         if not shared_labels:
-            for h in range(1, L):
-                pairs = torch.unique(lp[:, h - 1:h + 1], dim=0)
-                lab, cnt = torch.unique(pairs[:, 1], return_counts=True)
-                if (cnt > 1).any():
-                    bad = lab[cnt > 1][0].item()
-                    parents = [names[h - 1][i] for i in pairs[pairs[:, 1] == bad][:, 0].tolist()]
-                    raise ValueError(f"Label '{names[h][bad]}' at level '{level_names[h]}' has {len(parents)} parents {parents}: "
-                                     "in a tree every label has one parent. Fix the labels, or pass `shared_labels=True` "
-                                     "if labels repeat under several parents by design (a product hierarchy).")
+            _check_one_parent(lp, names, level_names)
             if L > 1: lp = lp[torch.argsort(lp[:, -1])]  # a tree: leaf id == finest label id
         self.leaf_paths, self.names, self.level_names, self.shared_labels = lp, names, level_names, bool(shared_labels)
         radix = torch.tensor([len(n) for n in names], dtype=torch.long)
@@ -104,9 +122,11 @@ class Hierarchy:
     n_classes = property(lambda self: [len(n) for n in self.names], doc="Number of labels per level.")
     n_nodes = property(lambda self: [len(c) for c in self._node_codes], doc="Number of nodes (distinct prefixes) per level.")
 
-    def __repr__(self):
-        s = ', shared_labels=True' if self.shared_labels else ''
-        return f"Hierarchy(levels={self.level_names}, n_classes={self.n_classes}, n_leaves={self.n_leaves}{s})"
+# %% ../nbs/00_hierarchy.ipynb #d406c43e
+@patch
+def __repr__(self:Hierarchy):
+    s = ', shared_labels=True' if self.shared_labels else ''
+    return f"Hierarchy(levels={self.level_names}, n_classes={self.n_classes}, n_leaves={self.n_leaves}{s})"
 
 # %% ../nbs/00_hierarchy.ipynb #4eded18e
 def _encode_level(values):
@@ -115,6 +135,7 @@ def _encode_level(values):
     index = {v: i for i, v in enumerate(uniq)}
     return [str(u) for u in uniq], [index[v] for v in values]
 
+# %% ../nbs/00_hierarchy.ipynb #ff618efd
 def _rows(paths):
     "Rows of a path table as lists of python scalars/strings; ValueError on ragged or empty rows."
     if isinstance(paths, torch.Tensor): paths = paths.tolist()
@@ -127,6 +148,17 @@ def _rows(paths):
         if len(r) != L: raise ValueError(f"`paths` is ragged: row 0 has {L} levels but row {i} has {len(r)}; every path needs the same depth.")
     return rows
 
+# %% ../nbs/00_hierarchy.ipynb #f2b6fdab
+def _check_names(values, what):
+    "ValueError unless every value is a label name: a string or an integer (not None, a bool, NaN or a fraction)."
+    import math, numbers
+    ok = lambda v: (isinstance(v, (str, numbers.Integral)) and not isinstance(v, bool)) or \
+                   (isinstance(v, float) and math.isfinite(v) and v.is_integer())
+    bad = [v for v in values if not ok(v)]
+    if bad: raise ValueError(f"{what} must be label names (strings or integers), got {bad[:3]!r}; "
+                             "name every label, e.g. with str().")
+
+# %% ../nbs/00_hierarchy.ipynb #8817626b
 @patch(cls_method=True)
 def from_paths(cls:Hierarchy, paths, # rows of label paths (names or ints), coarse first; repeats are fine (one per sample)
                level_names:list|None=None, # a name per level
@@ -140,16 +172,7 @@ def from_paths(cls:Hierarchy, paths, # rows of label paths (names or ints), coar
     lp = torch.unique(torch.tensor(list(zip(*cols)), dtype=torch.long), dim=0)
     return cls(lp, list(names), level_names, shared_labels)
 
-# %% ../nbs/00_hierarchy.ipynb #f2b6fdab
-def _check_names(values, what):
-    "ValueError unless every value is a label name: a string or an integer (not None, a bool, NaN or a fraction)."
-    import math, numbers
-    ok = lambda v: (isinstance(v, (str, numbers.Integral)) and not isinstance(v, bool)) or \
-                   (isinstance(v, float) and math.isfinite(v) and v.is_integer())
-    bad = [v for v in values if not ok(v)]
-    if bad: raise ValueError(f"{what} must be label names (strings or integers), got {bad[:3]!r}; "
-                             "name every label, e.g. with str().")
-
+# %% ../nbs/00_hierarchy.ipynb #e71a2a0f
 def _check_no_cycle(parents:dict):
     "ValueError if following a dict fine -> coarse from some label comes back to it (e.g. {'a': 'b', 'b': 'a'})."
     for start in parents:
@@ -159,25 +182,18 @@ def _check_no_cycle(parents:dict):
                                            "cannot be its own ancestor. Give each fine label its coarse label.")
             seen.add(x); x = parents[x]
 
-@patch(cls_method=True)
-def from_parents(cls:Hierarchy, parents, # parent of each fine label: a sequence (index = fine id) or a dict fine -> coarse
-                 fine_names:list|None=None, # names of the fine labels (default: their ids, or the dict's keys)
-                 coarse_names:list|None=None, # names of the coarse labels, indexed by the ids in parents when they are ints
-                 level_names:list|None=None, # a name per level (default ['coarse', 'fine'])
-                ) -> Hierarchy:
-    "A 2-level tree from the parent of each fine label (e.g. CIFAR-100's class -> superclass)."
-    if isinstance(parents, dict):
-        _check_names(parents.keys(), "the keys of `parents`"); _check_names(parents.values(), "the values of `parents`")
-        _check_no_cycle(parents)
-        if fine_names is None: fine_names = list(parents.keys())
-        parents = [parents[k] for k in fine_names] if all(k in parents for k in fine_names) else list(parents.values())
-    parents = parents.tolist() if hasattr(parents, 'tolist') else list(parents)
-    if not parents: raise ValueError("`parents` is empty: give the coarse label of every fine label.")
-    _check_names(parents, "`parents`")
-    if fine_names is not None: _check_names(fine_names, "`fine_names`")
-    n = len(parents)
-    fine_names = [str(f) for f in (fine_names if fine_names is not None else range(n))]
-    if len(fine_names) != n: raise ValueError(f"`fine_names` has {len(fine_names)} names for {n} fine labels in `parents`.")
+# %% ../nbs/00_hierarchy.ipynb #6f89b5a3
+def _dict_parents(parents:dict, fine_names):
+    "A dict fine -> coarse as (the coarse label of each fine label, in `fine_names` order; the fine names)."
+    _check_names(parents.keys(), "the keys of `parents`"); _check_names(parents.values(), "the values of `parents`")
+    _check_no_cycle(parents)
+    if fine_names is None: fine_names = list(parents.keys())
+    parents = [parents[k] for k in fine_names] if all(k in parents for k in fine_names) else list(parents.values())
+    return parents, fine_names
+
+# %% ../nbs/00_hierarchy.ipynb #d6e35a45
+def _coarse_ids(parents:list, coarse_names):
+    "The coarse id of each entry of `parents` (ids, or names looked up in `coarse_names`) and the coarse names."
     if all(isinstance(p, int) and not isinstance(p, bool) for p in parents):
         k = max(parents) + 1 if coarse_names is None else len(coarse_names)
         if min(parents) < 0 or max(parents) >= k: raise ValueError(f"`parents` holds coarse ids outside 0..{k - 1} (the `coarse_names` given).")
@@ -189,6 +205,25 @@ def from_parents(cls:Hierarchy, parents, # parent of each fine label: a sequence
         unknown = sorted(set(parents) - set(coarse_names))
         if unknown: raise ValueError(f"`parents` names coarse labels not in `coarse_names`: {unknown[:5]}.")
         ids = [coarse_names.index(p) for p in parents]
+    return ids, coarse_names
+
+# %% ../nbs/00_hierarchy.ipynb #75fd624f
+@patch(cls_method=True)
+def from_parents(cls:Hierarchy, parents, # parent of each fine label: a sequence (index = fine id) or a dict fine -> coarse
+                 fine_names:list|None=None, # names of the fine labels (default: their ids, or the dict's keys)
+                 coarse_names:list|None=None, # names of the coarse labels, indexed by the ids in parents when they are ints
+                 level_names:list|None=None, # a name per level (default ['coarse', 'fine'])
+                ) -> Hierarchy:
+    "A 2-level tree from the parent of each fine label (e.g. CIFAR-100's class -> superclass)."
+    if isinstance(parents, dict): parents, fine_names = _dict_parents(parents, fine_names)
+    parents = parents.tolist() if hasattr(parents, 'tolist') else list(parents)
+    if not parents: raise ValueError("`parents` is empty: give the coarse label of every fine label.")
+    _check_names(parents, "`parents`")
+    if fine_names is not None: _check_names(fine_names, "`fine_names`")
+    n = len(parents)
+    fine_names = [str(f) for f in (fine_names if fine_names is not None else range(n))]
+    if len(fine_names) != n: raise ValueError(f"`fine_names` has {len(fine_names)} names for {n} fine labels in `parents`.")
+    ids, coarse_names = _coarse_ids(parents, coarse_names)
     lp = torch.tensor([[c, i] for i, c in enumerate(ids)], dtype=torch.long)
     return cls(lp, [coarse_names, fine_names], level_names)
 
@@ -253,6 +288,7 @@ def _leaf_index(self, paths):
     pos = torch.searchsorted(sc, codes).clamp(max=len(sc) - 1)
     return pos, sc[pos] == codes
 
+# %% ../nbs/00_hierarchy.ipynb #28a539a4
 @patch
 def paths(self:Hierarchy, fine, # leaf ids (for a tree: fine labels), any shape
          ) -> torch.Tensor: # label paths [*fine.shape, L], coarse first, on the device of fine
@@ -327,6 +363,13 @@ def as_dict(self:Hierarchy) -> dict:
     "Plain-data form (JSON-safe) of the hierarchy."
     return dict(leaf_paths=self.leaf_paths.tolist(), names=self.names, level_names=self.level_names, shared_labels=self.shared_labels)
 
+# %% ../nbs/00_hierarchy.ipynb #cae86d64
+def _hierarchy_eq(self, other):
+    "Hierarchies are equal when their plain-data forms are."
+    return isinstance(other, Hierarchy) and self.as_dict() == other.as_dict()
+
+Hierarchy.__eq__, Hierarchy.__hash__ = _hierarchy_eq, None
+
 # %% ../nbs/00_hierarchy.ipynb #ee1e6456
 @patch(cls_method=True)
 def from_dict(cls:Hierarchy, d: dict) -> Hierarchy:
@@ -346,9 +389,3 @@ def from_dict(cls:Hierarchy, d: dict) -> Hierarchy:
         raise ValueError(f"`d['names']` must be one list of label names per level, got {str(names)[:60]!r}.")
     if not isinstance(d.get('shared_labels', False), bool): raise ValueError("`d['shared_labels']` must be True or False.")
     return cls(lp, names, d.get('level_names'), d.get('shared_labels', False))
-
-def _hierarchy_eq(self, other):
-    "Hierarchies are equal when their plain-data forms are."
-    return isinstance(other, Hierarchy) and self.as_dict() == other.as_dict()
-
-Hierarchy.__eq__, Hierarchy.__hash__ = _hierarchy_eq, None
