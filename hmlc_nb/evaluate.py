@@ -118,6 +118,30 @@ def _check_n_classes(n_classes, L, paths_by_name):
                                  "pass the number of labels of each level (Hierarchy.n_classes).")
     return n_classes
 
+# %% ../nbs/06_eval.ipynb #df3e50e0
+def _fit_linear(Xtr, targets, sizes, epochs, lr, batch_size, weight_decay, seed) -> nn.Linear:
+    "Heads of `sizes` outputs side by side, zero-initialised, trained with the summed cross-entropy on `targets` `[N, len(sizes)]`."
+    dev = Xtr.device
+    layer = nn.Linear(Xtr.shape[1], sum(sizes)).to(dev)  # all heads side by side, no shared parameters
+    nn.init.zeros_(layer.weight); nn.init.zeros_(layer.bias)
+    opt = torch.optim.Adam(layer.parameters(), lr=lr, weight_decay=weight_decay)
+    n = Xtr.shape[0]
+    bs = n if batch_size is None else max(1, min(int(batch_size), n))
+    steps_per_epoch = math.ceil(n / bs)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
+    g = torch.Generator().manual_seed(seed)
+    def loss_fn(logits, t):
+        return sum(F.cross_entropy(lg, t[:, h]) for h, lg in enumerate(logits.split(sizes, 1)))
+    with torch.enable_grad():
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=g).to(dev) if bs < n else None
+            for i in range(0, n, bs):
+                idx = order[i:i + bs] if order is not None else slice(None)
+                opt.zero_grad(set_to_none=True)
+                loss_fn(layer(Xtr[idx]), targets[idx]).backward()
+                opt.step(); sched.step()
+    return layer
+
 # %% ../nbs/06_eval.ipynb #e51be4cc
 def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
                 train_paths:torch.Tensor, # training label paths [N, L]
@@ -143,24 +167,7 @@ def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
     if leaf:
         leaves, leaf_of = _unique_rows(ptr)
         sizes.append(leaves.shape[0]); targets = torch.cat([ptr, leaf_of[:, None]], 1)
-    layer = nn.Linear(Xtr.shape[1], sum(sizes)).to(dev)  # all heads side by side, no shared parameters
-    nn.init.zeros_(layer.weight); nn.init.zeros_(layer.bias)
-    opt = torch.optim.Adam(layer.parameters(), lr=lr, weight_decay=weight_decay)
-    n = Xtr.shape[0]
-    bs = n if batch_size is None else max(1, min(int(batch_size), n))
-    steps_per_epoch = math.ceil(n / bs)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
-    g = torch.Generator().manual_seed(seed)
-    def loss_fn(logits, t):
-        return sum(F.cross_entropy(lg, t[:, h]) for h, lg in enumerate(logits.split(sizes, 1)))
-    with torch.enable_grad():
-        for _ in range(epochs):
-            order = torch.randperm(n, generator=g).to(dev) if bs < n else None
-            for i in range(0, n, bs):
-                idx = order[i:i + bs] if order is not None else slice(None)
-                opt.zero_grad(set_to_none=True)
-                loss_fn(layer(Xtr[idx]), targets[idx]).backward()
-                opt.step(); sched.step()
+    layer = _fit_linear(Xtr, targets, sizes, epochs, lr, batch_size, weight_decay, seed)
     with torch.no_grad():
         logits = torch.cat([layer(Xte[i:i + 8192]) for i in range(0, Xte.shape[0], 8192)]).split(sizes, 1)
     pred = torch.stack([lg.argmax(1) for lg in logits[:L]], 1)
@@ -354,6 +361,50 @@ def _save_png(fig, path_png):
     Path(path_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path_png, dpi=100)
 
+# %% ../nbs/06_eval.ipynb #ca5fb1b0
+def _check_tsne_args(max_points, perplexity, max_iter):
+    "A ValueError naming the t-SNE setting that sklearn would refuse."
+    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 2:
+        raise ValueError(f"`max_points` must be >= 2 (an integer: t-SNE needs several points), got {max_points!r}.")
+    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float, np.integer, np.floating)) or not 0 < perplexity < math.inf:
+        raise ValueError(f"`perplexity` must be a finite number > 0, got {perplexity!r}.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 250:
+        raise ValueError(f"`max_iter` must be an integer >= 250 (sklearn's smallest), got {max_iter!r}.")
+
+# %% ../nbs/06_eval.ipynb #46312afa
+def _tsne_points(e, perplexity, seed, max_iter) -> tuple:
+    "2-D t-SNE of embeddings `e` `[n, D]` and no note; all points at 0 and the reason when the embeddings are all equal."
+    from sklearn.manifold import TSNE
+    perp = min(perplexity, max(2.0, (e.shape[0] - 1) / 3), e.shape[0] - 1)   # sklearn: perplexity < samples
+    e = e.double()
+    if e.shape[1] < 2: e = torch.cat([e, e.new_zeros(e.shape[0], 2 - e.shape[1])], 1)   # 1-D: the PCA start needs 2 columns
+    if e.shape[0] < 2 or float((e - e.mean(0)).abs().max()) <= 1e-6 * max(1.0, float(e.abs().max())):
+        # all points equal (a collapsed embedding): t-SNE's PCA start divides by their spread, and sklearn then crashes
+        # the process (a segfault); the panel shows the points at one place and says why
+        y, note = np.zeros((e.shape[0], 2)), (f'all {e.shape[0]} embeddings identical:\nno t-SNE' if e.shape[0] > 1 else 'one sample: no t-SNE')
+    else:
+        y, note = TSNE(2, perplexity=perp, init='pca', learning_rate='auto', random_state=seed,
+                       max_iter=max_iter).fit_transform(e.numpy()), None
+    return y, note
+
+# %% ../nbs/06_eval.ipynb #e90c581e
+def _tsne_panels(fig_rows:list, level_names:list, point_size:float):
+    "The figure of `(method, y [n, 2], paths [n, L], note)` rows: one row per method, one column per level."
+    plt, L = _pyplot(), len(level_names)
+    fig, axes = plt.subplots(len(fig_rows), L, figsize=(3.2 * L, 3.2 * len(fig_rows)), squeeze=False)
+    for r, (m, y, p, note) in enumerate(fig_rows):
+        for h in range(L):
+            ax, k = axes[r, h], int(p[:, h].max()) + 1
+            cmap = 'tab10' if k <= 10 else 'tab20' if k <= 20 else 'nipy_spectral'
+            ax.scatter(y[:, 0], y[:, 1], c=p[:, h], cmap=cmap, vmin=-0.5 if k <= 20 else 0,
+                       vmax=(10 if k <= 10 else 20) - 0.5 if k <= 20 else k - 1, s=point_size, linewidths=0)
+            ax.set_xticks([]); ax.set_yticks([])
+            if note: ax.text(0.5, 0.75, note, transform=ax.transAxes, ha='center', va='center', fontsize=8)
+            if r == 0: ax.set_title(str(level_names[h]))
+            if h == 0: ax.set_ylabel(str(m))
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/06_eval.ipynb #7358d152
 def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for every method)
                 paths:torch.Tensor, # label paths [N, L], or a dict method -> paths
@@ -369,12 +420,7 @@ def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for 
     "One t-SNE panel per method (rows) and level (columns), coloured by the level's labels; saved as PNG. Embeddings that are all equal get no t-SNE: their panel says so."
     plt = _pyplot()
     from sklearn.manifold import TSNE
-    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 2:
-        raise ValueError(f"`max_points` must be >= 2 (an integer: t-SNE needs several points), got {max_points!r}.")
-    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float, np.integer, np.floating)) or not 0 < perplexity < math.inf:
-        raise ValueError(f"`perplexity` must be a finite number > 0, got {perplexity!r}.")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 250:
-        raise ValueError(f"`max_iter` must be an integer >= 250 (sklearn's smallest), got {max_iter!r}.")
+    _check_tsne_args(max_points, perplexity, max_iter)
     if not isinstance(embs, dict) or not embs: raise ValueError("`embs` must be a non-empty dict: method name -> embeddings [N, D].")
     pth = paths if isinstance(paths, dict) else {m: paths for m in embs}
     missing = set(embs) - set(pth)
@@ -389,30 +435,10 @@ def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for 
         sel = torch.randperm(e.shape[0], generator=torch.Generator().manual_seed(seed))[:max_points]
         e, p = e.detach().cpu()[sel], p.cpu()[sel]
         if normalize: e = F.normalize(e, dim=1)
-        perp = min(perplexity, max(2.0, (e.shape[0] - 1) / 3), e.shape[0] - 1)   # sklearn: perplexity < samples
-        e = e.double()
-        if e.shape[1] < 2: e = torch.cat([e, e.new_zeros(e.shape[0], 2 - e.shape[1])], 1)   # 1-D: the PCA start needs 2 columns
-        if e.shape[0] < 2 or float((e - e.mean(0)).abs().max()) <= 1e-6 * max(1.0, float(e.abs().max())):
-            # all points equal (a collapsed embedding): t-SNE's PCA start divides by their spread, and sklearn then crashes
-            # the process (a segfault); the panel shows the points at one place and says why
-            y, note = np.zeros((e.shape[0], 2)), (f'all {e.shape[0]} embeddings identical:\nno t-SNE' if e.shape[0] > 1 else 'one sample: no t-SNE')
-        else:
-            y, note = TSNE(2, perplexity=perp, init='pca', learning_rate='auto', random_state=seed,
-                           max_iter=max_iter).fit_transform(e.numpy()), None
+        y, note = _tsne_points(e, perplexity, seed, max_iter)
         fig_rows.append((m, y, p.numpy(), note))
     if len(level_names) != L: raise ValueError(f"`level_names` must have {L} entries, got {len(level_names)}.")
-    fig, axes = plt.subplots(len(fig_rows), L, figsize=(3.2 * L, 3.2 * len(fig_rows)), squeeze=False)
-    for r, (m, y, p, note) in enumerate(fig_rows):
-        for h in range(L):
-            ax, k = axes[r, h], int(p[:, h].max()) + 1
-            cmap = 'tab10' if k <= 10 else 'tab20' if k <= 20 else 'nipy_spectral'
-            ax.scatter(y[:, 0], y[:, 1], c=p[:, h], cmap=cmap, vmin=-0.5 if k <= 20 else 0,
-                       vmax=(10 if k <= 10 else 20) - 0.5 if k <= 20 else k - 1, s=point_size, linewidths=0)
-            ax.set_xticks([]); ax.set_yticks([])
-            if note: ax.text(0.5, 0.75, note, transform=ax.transAxes, ha='center', va='center', fontsize=8)
-            if r == 0: ax.set_title(str(level_names[h]))
-            if h == 0: ax.set_ylabel(str(m))
-    fig.tight_layout()
+    fig = _tsne_panels(fig_rows, level_names, point_size)
     _save_png(fig, path_png)
     return fig
 
