@@ -74,6 +74,23 @@ def _batches(data, batch_size, num_workers=0):
             raise ValueError("`data` must return (x, path) pairs; got items of another form.")
         yield b[0], b[1]
 
+# %% ../nbs/06_eval.ipynb #9ccc9850
+def _model_device(model:nn.Module, device=None) -> torch.device:
+    "`device`, or by default the device of the model's parameters (cpu for a model without any)."
+    if device is None:
+        p = next(model.parameters(), None)
+        device = p.device if p is not None else torch.device('cpu')
+    return torch.device(device)
+
+# %% ../nbs/06_eval.ipynb #cb99fdb4
+def _one_view(model:nn.Module, x, device) -> tuple:
+    "`model` on batch `x` as a single view: `(feats [B, F], z [B, D])` as float32."
+    out = model(x.to(device, non_blocking=True)[:, None])
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise ValueError("`model(x[:, None])` must return (feats [B, V, F], z [B, V, D]) as ContrastiveModel does.")
+    f, z = out
+    return f[:, 0].float(), z[:, 0].float()
+
 # %% ../nbs/06_eval.ipynb #97df24b4
 @torch.no_grad()
 def extract_features(model:nn.Module, # a model with forward(x [B, V, ...]) -> (feats [B, V, F], z [B, V, D])
@@ -84,20 +101,14 @@ def extract_features(model:nn.Module, # a model with forward(x [B, V, ...]) -> (
                     ) -> tuple: # (feats [N, F], z [N, D], paths [N, L]), float32 / long, on device
     "Encoder features, projections and label paths of every sample of `data`, in order."
     if batch_size < 1: raise ValueError(f"`batch_size` must be >= 1, got {batch_size}.")
-    if device is None:
-        p = next(model.parameters(), None)
-        device = p.device if p is not None else torch.device('cpu')
-    device = torch.device(device)
+    device = _model_device(model, device)
     was_training = model.training
     model.eval()
     feats, zs, paths = [], [], []
     try:
         for x, p in _batches(data, batch_size, num_workers):
-            out = model(x.to(device, non_blocking=True)[:, None])
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise ValueError("`model(x[:, None])` must return (feats [B, V, F], z [B, V, D]) as ContrastiveModel does.")
-            f, z = out
-            feats.append(f[:, 0].float()); zs.append(z[:, 0].float()); paths.append(torch.as_tensor(p).long().to(device))
+            f, z = _one_view(model, x, device)
+            feats.append(f); zs.append(z); paths.append(torch.as_tensor(p).long().to(device))
     finally: model.train(was_training)
     if not feats: raise ValueError("`data` is empty: there is nothing to evaluate.")
     return torch.cat(feats), torch.cat(zs), torch.cat(paths)
@@ -118,6 +129,11 @@ def _check_n_classes(n_classes, L, paths_by_name):
                                  "pass the number of labels of each level (Hierarchy.n_classes).")
     return n_classes
 
+# %% ../nbs/06_eval.ipynb #bf0c0e9f
+def _heads_loss(logits, t, sizes):
+    "Summed cross-entropy of heads of `sizes` outputs side by side in `logits`, head `h` against `t[:, h]`."
+    return sum(F.cross_entropy(lg, t[:, h]) for h, lg in enumerate(logits.split(sizes, 1)))
+
 # %% ../nbs/06_eval.ipynb #df3e50e0
 def _fit_linear(Xtr, targets, sizes, epochs, lr, batch_size, weight_decay, seed) -> nn.Linear:
     "Heads of `sizes` outputs side by side, zero-initialised, trained with the summed cross-entropy on `targets` `[N, len(sizes)]`."
@@ -130,17 +146,33 @@ def _fit_linear(Xtr, targets, sizes, epochs, lr, batch_size, weight_decay, seed)
     steps_per_epoch = math.ceil(n / bs)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
     g = torch.Generator().manual_seed(seed)
-    def loss_fn(logits, t):
-        return sum(F.cross_entropy(lg, t[:, h]) for h, lg in enumerate(logits.split(sizes, 1)))
     with torch.enable_grad():
         for _ in range(epochs):
             order = torch.randperm(n, generator=g).to(dev) if bs < n else None
             for i in range(0, n, bs):
                 idx = order[i:i + bs] if order is not None else slice(None)
                 opt.zero_grad(set_to_none=True)
-                loss_fn(layer(Xtr[idx]), targets[idx]).backward()
+                _heads_loss(layer(Xtr[idx]), targets[idx], sizes).backward()
                 opt.step(); sched.step()
     return layer
+
+# %% ../nbs/06_eval.ipynb #92e7e78e
+def _standardise(Xtr, Xte) -> tuple:
+    "Both feature sets standardised with the mean and (population) standard deviation of the training features."
+    mu, sd = Xtr.mean(0), Xtr.std(0, correction=0).clamp_min(1e-6)
+    return (Xtr - mu) / sd, (Xte - mu) / sd
+
+# %% ../nbs/06_eval.ipynb #df15e829
+def _probe_scores(logits, pte, leaves=None) -> dict:
+    "Accuracy per level, path accuracy and predictions from per-level `logits` (then the leaf logits, with `leaves`)."
+    L = pte.shape[1]
+    pred = torch.stack([lg.argmax(1) for lg in logits[:L]], 1)
+    out = dict(acc=[(pred[:, h] == pte[:, h]).float().mean().item() for h in range(L)],
+               path=(pred == pte).all(1).float().mean().item(), pred=pred)
+    if leaves is not None:
+        leaf_pred = leaves[logits[L].argmax(1)]
+        out.update(leaf=(leaf_pred == pte).all(1).float().mean().item(), leaf_pred=leaf_pred)
+    return out
 
 # %% ../nbs/06_eval.ipynb #e51be4cc
 def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
@@ -160,8 +192,7 @@ def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
     L, dev = ptr.shape[1], Xtr.device
     n_classes = _check_n_classes(n_classes, L, {'train_paths': ptr, 'test_paths': pte})
     if epochs < 1: raise ValueError(f"`epochs` must be >= 1, got {epochs}.")
-    mu, sd = Xtr.mean(0), Xtr.std(0, correction=0).clamp_min(1e-6)
-    Xtr, Xte = (Xtr - mu) / sd, (Xte - mu) / sd
+    Xtr, Xte = _standardise(Xtr, Xte)
     sizes = list(n_classes)
     targets = ptr
     if leaf:
@@ -170,13 +201,7 @@ def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
     layer = _fit_linear(Xtr, targets, sizes, epochs, lr, batch_size, weight_decay, seed)
     with torch.no_grad():
         logits = torch.cat([layer(Xte[i:i + 8192]) for i in range(0, Xte.shape[0], 8192)]).split(sizes, 1)
-    pred = torch.stack([lg.argmax(1) for lg in logits[:L]], 1)
-    out = dict(acc=[(pred[:, h] == pte[:, h]).float().mean().item() for h in range(L)],
-               path=(pred == pte).all(1).float().mean().item(), pred=pred)
-    if leaf:
-        leaf_pred = leaves[logits[L].argmax(1)]
-        out.update(leaf=(leaf_pred == pte).all(1).float().mean().item(), leaf_pred=leaf_pred)
-    return out
+    return _probe_scores(logits, pte, leaves if leaf else None)
 
 # %% ../nbs/06_eval.ipynb #7e33fdbd
 def _knn(train_x, test_x, k, metric='cosine', chunk=1024):
@@ -197,6 +222,14 @@ def _vote(labels, w, n):
     "Weighted vote: `labels` `[M, k]` in `0..n-1`, weights `[M, k]` -> winning label `[M]`."
     return torch.zeros(labels.shape[0], n, device=labels.device, dtype=w.dtype).scatter_add_(1, labels, w).argmax(1)
 
+# %% ../nbs/06_eval.ipynb #5f200eb7
+def _vote_weights(sim, k:int, weighting:str, temperature:float) -> torch.Tensor:
+    "Weights `[M, k]` of the neighbours' votes from their similarities `sim` `[M, k]` (nearest first)."
+    if weighting == 'vote':  # one vote each, plus a tie-break bonus summing to < 1 that favours nearer ranks
+        rank_bonus = torch.arange(k, 0, -1, device=sim.device, dtype=torch.float64) / (k * (k + 1))
+        return (1 + rank_bonus).expand(sim.shape[0], k)
+    return torch.exp((sim.double() - sim.double().max(1, keepdim=True).values) / temperature)
+
 # %% ../nbs/06_eval.ipynb #d39a4d89
 @torch.no_grad()
 def knn_eval(train_x:torch.Tensor, # training features [N, D]
@@ -212,10 +245,7 @@ def knn_eval(train_x:torch.Tensor, # training features [N, D]
     Xtr, ptr, Xte, pte = _check_pair(train_x, train_paths, test_x, test_paths)
     if weighting not in ('vote', 'exp'): raise ValueError(f"`weighting` must be 'vote' or 'exp', got {weighting!r}.")
     idx, sim = _knn(Xtr, Xte, k, metric)
-    if weighting == 'vote':  # one vote each, plus a tie-break bonus summing to < 1 that favours nearer ranks
-        rank_bonus = torch.arange(k, 0, -1, device=sim.device, dtype=torch.float64) / (k * (k + 1))
-        w = (1 + rank_bonus).expand(idx.shape[0], k)
-    else: w = torch.exp((sim.double() - sim.double().max(1, keepdim=True).values) / temperature)
+    w = _vote_weights(sim, k, weighting, temperature)
     L = ptr.shape[1]
     pred = torch.stack([_vote(ptr[idx, h], w, int(ptr[:, h].max()) + 1) for h in range(L)], 1)
     leaves, leaf_of = _unique_rows(ptr)
@@ -264,6 +294,16 @@ def _pdist(a, b, metric):
     if metric in ('euclidean', 'l2'): return torch.cdist(a, b)
     raise ValueError(f"`metric` must be 'cosine' or 'euclidean', got {metric!r}.")
 
+# %% ../nbs/06_eval.ipynb #49840002
+def _sample_silhouettes(sums, counts, own) -> torch.Tensor:
+    "Silhouette of each sample from its summed distances `sums` `[c, K]` to every cluster, the cluster sizes and its cluster `own`."
+    n_own = counts[own]
+    a = sums.gather(1, own[:, None])[:, 0] / (n_own - 1).clamp_min(1)
+    mean_other = (sums / counts).scatter(1, own[:, None], float('inf'))
+    b = mean_other.min(1).values
+    si = (b - a) / torch.maximum(a, b)
+    return torch.where(n_own > 1, torch.nan_to_num(si, nan=0.0), torch.zeros_like(si))
+
 # %% ../nbs/06_eval.ipynb #06465d70
 def _silhouette(x, labels, metric, chunk=2048):
     "Mean silhouette of `x` `[n, D]` with integer `labels` `[n]`; nan for < 2 or n clusters."
@@ -279,12 +319,7 @@ def _silhouette(x, labels, metric, chunk=2048):
         d[torch.arange(d.shape[0]), torch.arange(i, i + d.shape[0])] = 0  # a point's distance to itself
         sums = d @ onehot  # [c, K] summed distance to every cluster
         own = lab[i:i + chunk]
-        n_own = counts[own]
-        a = sums.gather(1, own[:, None])[:, 0] / (n_own - 1).clamp_min(1)
-        mean_other = (sums / counts).scatter(1, own[:, None], float('inf'))
-        b = mean_other.min(1).values
-        si = (b - a) / torch.maximum(a, b)
-        s.append(torch.where(n_own > 1, torch.nan_to_num(si, nan=0.0), torch.zeros_like(si)))
+        s.append(_sample_silhouettes(sums, counts, own))
     return torch.cat(s).mean().item()
 
 # %% ../nbs/06_eval.ipynb #a1b71ad3
@@ -458,6 +493,29 @@ def _safe(fn, *a, **kw):
     except ValueError as e:
         warnings.warn(f"{fn.__name__}: {e} Reporting nan."); return float('nan')
 
+# %% ../nbs/06_eval.ipynb #b071ecaf
+def _encoder_metrics(ftr, ptr, fte, pte, n_classes, names, linear, k, dist_k, seed) -> dict:
+    "The `encoder` part of `evaluate_features`: probes, kNN, mistake severity, distance@k, CPCC and shot accuracies."
+    lin = linear_eval(ftr, ptr, fte, pte, n_classes, seed=seed, **(linear or {}))
+    kn = knn_eval(ftr, ptr, fte, pte, k=min(k, ftr.shape[0]))
+    dev = ftr.device
+    return dict(
+        linear=_named(lin['acc'], names), linear_path=lin['path'], linear_leaf=lin.get('leaf', float('nan')),
+        knn=_named(kn['acc'], names), knn_path=kn['path'],
+        mistake_severity=mistake_severity(lin.get('leaf_pred', lin['pred']), pte.to(dev)),
+        hier_dist_at_k=hier_dist_at_k(ftr, ptr, fte, pte, k=min(dist_k, ftr.shape[0])),
+        cpcc=_safe(cpcc, fte, pte), shots=shot_metrics(ptr.cpu(), pte.cpu(), lin['pred'].cpu(), names))
+
+# %% ../nbs/06_eval.ipynb #1cc3e8d1
+def _projection_metrics(ztr, ptr, zte, pte, names, k, silhouette_samples, seed) -> dict:
+    "The `projection` part of `evaluate_features`, on L2-normalised projections: silhouette, kNN, CPCC and variance."
+    ztr_n, zte_n = F.normalize(_check_emb(ztr, 'train z'), dim=1), F.normalize(_check_emb(zte, 'test z'), dim=1)
+    knz = knn_eval(ztr_n, ptr, zte_n, pte, k=min(k, ztr_n.shape[0]))
+    return dict(
+        silhouette=_named(silhouette_per_level(zte_n, pte, max_samples=silhouette_samples, seed=seed), names),
+        knn=_named(knz['acc'], names), knn_path=knz['path'],
+        cpcc=_safe(cpcc, zte_n, pte), variance=embedding_variance(zte_n))
+
 # %% ../nbs/06_eval.ipynb #66f17112
 def evaluate_features(train, # (feats [N, F], z [N, D] or None, paths [N, L]) of the training split
                       test, # the same for the test split
@@ -475,22 +533,9 @@ def evaluate_features(train, # (feats [N, F], z [N, D] or None, paths [N, L]) of
     if pte.shape[0] < 2: raise ValueError(f"`test` has {pte.shape[0]} sample(s); the metrics need at least 2 (n_test >= 2).")
     names = list(hierarchy.level_names)
     res = dict(level_names=names, n_train=int(ptr.shape[0]), n_test=int(pte.shape[0]))
-    lin = linear_eval(ftr, ptr, fte, pte, hierarchy.n_classes, seed=seed, **(linear or {}))
-    kn = knn_eval(ftr, ptr, fte, pte, k=min(k, ftr.shape[0]))
-    dev = ftr.device
-    res['encoder'] = dict(
-        linear=_named(lin['acc'], names), linear_path=lin['path'], linear_leaf=lin.get('leaf', float('nan')),
-        knn=_named(kn['acc'], names), knn_path=kn['path'],
-        mistake_severity=mistake_severity(lin.get('leaf_pred', lin['pred']), pte.to(dev)),
-        hier_dist_at_k=hier_dist_at_k(ftr, ptr, fte, pte, k=min(dist_k, ftr.shape[0])),
-        cpcc=_safe(cpcc, fte, pte), shots=shot_metrics(ptr.cpu(), pte.cpu(), lin['pred'].cpu(), names))
+    res['encoder'] = _encoder_metrics(ftr, ptr, fte, pte, hierarchy.n_classes, names, linear, k, dist_k, seed)
     if ztr is not None and zte is not None:
-        ztr_n, zte_n = F.normalize(_check_emb(ztr, 'train z'), dim=1), F.normalize(_check_emb(zte, 'test z'), dim=1)
-        knz = knn_eval(ztr_n, ptr, zte_n, pte, k=min(k, ztr_n.shape[0]))
-        res['projection'] = dict(
-            silhouette=_named(silhouette_per_level(zte_n, pte, max_samples=silhouette_samples, seed=seed), names),
-            knn=_named(knz['acc'], names), knn_path=knz['path'],
-            cpcc=_safe(cpcc, zte_n, pte), variance=embedding_variance(zte_n))
+        res['projection'] = _projection_metrics(ztr, ptr, zte, pte, names, k, silhouette_samples, seed)
     return res
 
 # %% ../nbs/06_eval.ipynb #5330cb0b
@@ -615,6 +660,15 @@ def paired_differences(runs:list, # runs with 'method', 'seed' and results
                             level_names=r.get('level_names'), **d))
     return out
 
+# %% ../nbs/06_eval.ipynb #990113c6
+def _bar_stats(groups:dict, key:str) -> tuple:
+    "Per method of `groups` (from `_group`): mean and sample std over its runs of metric `key` x100 (nan / 0 where undefined)."
+    means, stds = [], []
+    for rs in groups.values():
+        v = [100 * float(r[key]) for r in rs if key in r]
+        means.append(np.mean(v) if v else np.nan); stds.append(np.std(v, ddof=1) if len(v) > 1 else 0)
+    return means, stds
+
 # %% ../nbs/06_eval.ipynb #9685aec1
 def seed_bars_figure(runs:list, # runs with 'method', 'seed', 'level_names' and results
                      path_png:str|Path|None=None, # where to save the PNG (None: do not save)
@@ -629,10 +683,7 @@ def seed_bars_figure(runs:list, # runs with 'method', 'seed', 'level_names' and 
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(groups) * len(names) / 2 + 1, 3.2))
     width = 0.8 / len(names)
     for h, n in enumerate(names):
-        means, stds = [], []
-        for rs in groups.values():
-            v = [100 * float(r[f'{metric}/{n}']) for r in rs if f'{metric}/{n}' in r]
-            means.append(np.mean(v) if v else np.nan); stds.append(np.std(v, ddof=1) if len(v) > 1 else 0)
+        means, stds = _bar_stats(groups, f'{metric}/{n}')
         ax.bar(np.arange(len(groups)) + (h - (len(names) - 1) / 2) * width, means, width, yerr=stds, capsize=3, label=str(n))
     ax.set_xticks(np.arange(len(groups))); ax.set_xticklabels(list(groups)); ax.set_ylabel(ylabel); ax.legend(fontsize=8)
     fig.tight_layout()
@@ -674,6 +725,16 @@ def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those
         out.update(entropy=[ent(r) for r in rows], share=[[get(r, f'share_{h}') for h in range(L)] for r in rows])
     return out
 
+# %% ../nbs/06_eval.ipynb #543b5158
+def _mask_panel(ax, title:str, t:dict, D, level_names):
+    "Draw trajectory `t` (from `mask_trajectory`) on `ax`: dimensions per level against epoch, the D/8 line, a title."
+    dims = np.asarray(t['dims'], dtype=float)
+    for h in range(dims.shape[1]):
+        ax.plot(t['epoch'], dims[:, h], marker='.', label=level_names[h] if level_names else f'level {h}')
+    if D is not None: ax.axhline(D / 8, color='grey', ls=':', lw=1)
+    agree = f", agreement {t['first_step_agreement']:.2f}" if t.get('first_step_agreement') is not None else ''
+    ax.set_title(f"{title} ({'hard' if t['method'] == 'ghmlc' else 'argmax'}{agree})", fontsize=9); ax.set_xlabel('epoch')
+
 # %% ../nbs/06_eval.ipynb #922cf9fd
 def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> mask_trajectory output
                  path_png:str|Path|None=None, # where to save the PNG (None: do not save)
@@ -686,12 +747,7 @@ def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> mask_trajecto
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(trajs), figsize=(3.2 * len(trajs), 2.8), squeeze=False, sharey=True)
     for ax, (title, t) in zip(axes[0], trajs.items()):
-        dims = np.asarray(t['dims'], dtype=float)
-        for h in range(dims.shape[1]):
-            ax.plot(t['epoch'], dims[:, h], marker='.', label=level_names[h] if level_names else f'level {h}')
-        if D is not None: ax.axhline(D / 8, color='grey', ls=':', lw=1)
-        agree = f", agreement {t['first_step_agreement']:.2f}" if t.get('first_step_agreement') is not None else ''
-        ax.set_title(f"{title} ({'hard' if t['method'] == 'ghmlc' else 'argmax'}{agree})", fontsize=9); ax.set_xlabel('epoch')
+        _mask_panel(ax, title, t, D, level_names)
     axes[0, 0].set_ylabel('dimensions'); axes[0, -1].legend(fontsize=8)
     fig.tight_layout()
     _save_png(fig, path_png)
