@@ -57,14 +57,18 @@ def _check_pair(train_x, train_paths, test_x, test_paths):
         raise ValueError(f"`train_paths` and `test_paths` must have the same number of levels, got {trp.shape[1]} and {tep.shape[1]}.")
     return train_x, trp, test_x.to(dev), tep
 
+# %% ../nbs/06_eval.ipynb #1a59c96f
+def _pair_batches(x, p, batch_size):
+    "Yield `(x, paths)` batches of `batch_size` rows from an input tensor and its label paths."
+    if x.shape[0] != p.shape[0]:
+        raise ValueError(f"`data` holds {x.shape[0]} inputs but {p.shape[0]} label paths; give one path per input.")
+    for i in range(0, x.shape[0], batch_size): yield x[i:i + batch_size], p[i:i + batch_size]
+
 # %% ../nbs/06_eval.ipynb #1d3e65f1
 def _batches(data, batch_size, num_workers=0):
     "Yield `(x, paths)` batches from a `(x, paths)` tensor pair or a Dataset returning `(x, path)`."
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
-        x, p = data
-        if x.shape[0] != p.shape[0]:
-            raise ValueError(f"`data` holds {x.shape[0]} inputs but {p.shape[0]} label paths; give one path per input.")
-        for i in range(0, x.shape[0], batch_size): yield x[i:i + batch_size], p[i:i + batch_size]
+        yield from _pair_batches(*data, batch_size)
         return
     if not hasattr(data, '__getitem__') or not hasattr(data, '__len__'):
         raise ValueError(f"`data` must be a Dataset returning (x, path) or a pair (x_tensor, paths_tensor), got {type(data).__name__}.")
@@ -174,6 +178,15 @@ def _probe_scores(logits, pte, leaves=None) -> dict:
         out.update(leaf=(leaf_pred == pte).all(1).float().mean().item(), leaf_pred=leaf_pred)
     return out
 
+# %% ../nbs/06_eval.ipynb #0893d1d4
+def _probe_targets(ptr, n_classes, leaf:bool) -> tuple:
+    "Head sizes, targets `[N, L (+1)]` and the distinct paths: the levels' labels, then with `leaf` the index of each path."
+    sizes, targets, leaves = list(n_classes), ptr, None
+    if leaf:
+        leaves, leaf_of = _unique_rows(ptr)
+        sizes.append(leaves.shape[0]); targets = torch.cat([ptr, leaf_of[:, None]], 1)
+    return sizes, targets, leaves
+
 # %% ../nbs/06_eval.ipynb #e51be4cc
 def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
                 train_paths:torch.Tensor, # training label paths [N, L]
@@ -193,15 +206,11 @@ def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
     n_classes = _check_n_classes(n_classes, L, {'train_paths': ptr, 'test_paths': pte})
     if epochs < 1: raise ValueError(f"`epochs` must be >= 1, got {epochs}.")
     Xtr, Xte = _standardise(Xtr, Xte)
-    sizes = list(n_classes)
-    targets = ptr
-    if leaf:
-        leaves, leaf_of = _unique_rows(ptr)
-        sizes.append(leaves.shape[0]); targets = torch.cat([ptr, leaf_of[:, None]], 1)
+    sizes, targets, leaves = _probe_targets(ptr, n_classes, leaf)
     layer = _fit_linear(Xtr, targets, sizes, epochs, lr, batch_size, weight_decay, seed)
     with torch.no_grad():
         logits = torch.cat([layer(Xte[i:i + 8192]) for i in range(0, Xte.shape[0], 8192)]).split(sizes, 1)
-    return _probe_scores(logits, pte, leaves if leaf else None)
+    return _probe_scores(logits, pte, leaves)
 
 # %% ../nbs/06_eval.ipynb #7e33fdbd
 def _knn(train_x, test_x, k, metric='cosine', chunk=1024):
@@ -230,6 +239,12 @@ def _vote_weights(sim, k:int, weighting:str, temperature:float) -> torch.Tensor:
         return (1 + rank_bonus).expand(sim.shape[0], k)
     return torch.exp((sim.double() - sim.double().max(1, keepdim=True).values) / temperature)
 
+# %% ../nbs/06_eval.ipynb #bc432aee
+def _path_vote(ptr, idx, w) -> torch.Tensor:
+    "The full path each query's neighbours `idx` `[M, k]` (training paths `ptr`) vote for with weights `w`: a path seen in training."
+    leaves, leaf_of = _unique_rows(ptr)
+    return leaves[_vote(leaf_of[idx], w, leaves.shape[0])]
+
 # %% ../nbs/06_eval.ipynb #d39a4d89
 @torch.no_grad()
 def knn_eval(train_x:torch.Tensor, # training features [N, D]
@@ -248,8 +263,7 @@ def knn_eval(train_x:torch.Tensor, # training features [N, D]
     w = _vote_weights(sim, k, weighting, temperature)
     L = ptr.shape[1]
     pred = torch.stack([_vote(ptr[idx, h], w, int(ptr[:, h].max()) + 1) for h in range(L)], 1)
-    leaves, leaf_of = _unique_rows(ptr)
-    path_pred = leaves[_vote(leaf_of[idx], w, leaves.shape[0])]
+    path_pred = _path_vote(ptr, idx, w)
     return dict(acc=[(pred[:, h] == pte[:, h]).float().mean().item() for h in range(L)],
                 path=(path_pred == pte).all(1).float().mean().item(), pred=pred, path_pred=path_pred)
 
@@ -440,6 +454,23 @@ def _tsne_panels(fig_rows:list, level_names:list, point_size:float):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/06_eval.ipynb #7815667b
+def _paths_per_method(embs:dict, paths) -> dict:
+    "Method name -> label paths: `paths` for every method, or `paths[method]` when it is a dict (each method needs one)."
+    if not isinstance(embs, dict) or not embs: raise ValueError("`embs` must be a non-empty dict: method name -> embeddings [N, D].")
+    pth = paths if isinstance(paths, dict) else {m: paths for m in embs}
+    missing = set(embs) - set(pth)
+    if missing: raise ValueError(f"`paths` has no label paths for {sorted(missing)}.")
+    return pth
+
+# %% ../nbs/06_eval.ipynb #b850fa81
+def _tsne_subset(e, p, max_points:int, seed:int, normalize:bool) -> tuple:
+    "The same random `max_points` rows of embeddings `e` and paths `p` for a given `seed`, on the CPU (`e` L2-normalised)."
+    sel = torch.randperm(e.shape[0], generator=torch.Generator().manual_seed(seed))[:max_points]
+    e, p = e.detach().cpu()[sel], p.cpu()[sel]
+    if normalize: e = F.normalize(e, dim=1)
+    return e, p
+
 # %% ../nbs/06_eval.ipynb #7358d152
 def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for every method)
                 paths:torch.Tensor, # label paths [N, L], or a dict method -> paths
@@ -456,10 +487,7 @@ def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for 
     plt = _pyplot()
     from sklearn.manifold import TSNE
     _check_tsne_args(max_points, perplexity, max_iter)
-    if not isinstance(embs, dict) or not embs: raise ValueError("`embs` must be a non-empty dict: method name -> embeddings [N, D].")
-    pth = paths if isinstance(paths, dict) else {m: paths for m in embs}
-    missing = set(embs) - set(pth)
-    if missing: raise ValueError(f"`paths` has no label paths for {sorted(missing)}.")
+    pth = _paths_per_method(embs, paths)
     L = None
     fig_rows = []
     for m, e in embs.items():
@@ -467,9 +495,7 @@ def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for 
         p = _check_paths(pth[m], 'paths', e.shape[0], f'embs[{m!r}]')
         if L is None: L = p.shape[1]
         if p.shape[1] != L: raise ValueError(f"`paths` for {m!r} has {p.shape[1]} levels, expected {L}.")
-        sel = torch.randperm(e.shape[0], generator=torch.Generator().manual_seed(seed))[:max_points]
-        e, p = e.detach().cpu()[sel], p.cpu()[sel]
-        if normalize: e = F.normalize(e, dim=1)
+        e, p = _tsne_subset(e, p, max_points, seed, normalize)
         y, note = _tsne_points(e, perplexity, seed, max_iter)
         fig_rows.append((m, y, p.numpy(), note))
     if len(level_names) != L: raise ValueError(f"`level_names` must have {L} entries, got {len(level_names)}.")
@@ -618,6 +644,13 @@ def _group(runs):
         groups.setdefault(str(r['method']), []).append(flatten_results(r))
     return groups
 
+# %% ../nbs/06_eval.ipynb #bfdb4ece
+def _text_table(header:list, body:list) -> str:
+    "Rows of strings as a plain-text table: the first column left-aligned, the others right-aligned, a rule below the header."
+    widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
+    line = lambda row: '  '.join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+    return '\n'.join([line(header), '  '.join('-' * w for w in widths)] + [line(r) for r in body])
+
 # %% ../nbs/06_eval.ipynb #157c5a76
 def format_table(rows:list, # runs: dicts with 'method', optional 'seed', and (nested or flat) results
                  columns:list|None=None, # (header, flat key, kind); default default_columns(level_names)
@@ -635,9 +668,14 @@ def format_table(rows:list, # runs: dicts with 'method', optional 'seed', and (n
     header = ['method', 'n'] + [c[0] for c in columns]
     body = [[m, str(len(rs))] + [_fmt([r.get(key) for r in rs], kind, signed) for _, key, kind in columns]
             for m, rs in groups.items()]
-    widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
-    line = lambda row: '  '.join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-    return '\n'.join([line(header), '  '.join('-' * w for w in widths)] + [line(r) for r in body])
+    return _text_table(header, body)
+
+# %% ../nbs/06_eval.ipynb #d85543a6
+def _paired_metrics(r:dict, b:dict) -> dict:
+    "Flat run `r` minus flat run `b`, metric by metric: numbers both hold, not the seed, epochs or counts (`n_...`)."
+    return {k: float(v) - float(b[k]) for k, v in r.items()
+            if k in b and k not in ('seed', 'epochs') and isinstance(v, (int, float)) and not isinstance(v, bool)
+            and isinstance(b[k], (int, float)) and not k.startswith('n_')}
 
 # %% ../nbs/06_eval.ipynb #f07996d1
 def paired_differences(runs:list, # runs with 'method', 'seed' and results
@@ -653,9 +691,7 @@ def paired_differences(runs:list, # runs with 'method', 'seed' and results
         for r in rs:
             b = base.get(r.get('seed'))
             if b is None: continue
-            d = {k: float(v) - float(b[k]) for k, v in r.items()
-                 if k in b and k not in ('seed', 'epochs') and isinstance(v, (int, float)) and not isinstance(v, bool)
-                 and isinstance(b[k], (int, float)) and not k.startswith('n_')}
+            d = _paired_metrics(r, b)
             out.append(dict(method=f'{m} - {baseline}', seed=r.get('seed'), paired=True,
                             level_names=r.get('level_names'), **d))
     return out
@@ -690,6 +726,13 @@ def seed_bars_figure(runs:list, # runs with 'method', 'seed', 'level_names' and 
     _save_png(fig, path_png)
     return fig
 
+# %% ../nbs/06_eval.ipynb #72436b3f
+def _read_csv_log(p:Path) -> list:
+    "Rows of a `log.csv` as dicts of floats (an empty field: nan)."
+    import csv
+    with open(p, newline='') as f: return [{k: float(v) if v not in ('', None) else float('nan') for k, v in r.items()}
+                                           for r in csv.DictReader(f)]
+
 # %% ../nbs/06_eval.ipynb #c25eea46
 def _read_log(log):
     "Rows (dicts) of a run's per-epoch log: a list of dicts, a log.json/log.csv file, or a run folder holding one."
@@ -700,9 +743,14 @@ def _read_log(log):
     if p.suffix == '.json':
         import json
         return json.loads(p.read_text())
-    import csv
-    with open(p, newline='') as f: return [{k: float(v) if v not in ('', None) else float('nan') for k, v in r.items()}
-                                           for r in csv.DictReader(f)]
+    return _read_csv_log(p)
+
+# %% ../nbs/06_eval.ipynb #b3a5490c
+def _logged_masks(keys, method:str|None=None) -> tuple:
+    "How many levels a log's `keys` give mask sizes for (`dims_<h>`), and the method that logged them (`method` when given)."
+    L = sum(1 for k in keys if k.startswith('dims_') and k[5:].isdigit())
+    if method is None: method = 'ahmlc' if 'mask_entropy' in keys or 'share_0' in keys else 'ghmlc' if L else None
+    return L, method
 
 # %% ../nbs/06_eval.ipynb #06d9803d
 def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those files, or the Trainer's history rows
@@ -712,8 +760,7 @@ def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those
     rows = _read_log(log)
     if not rows: raise ValueError("`log` has no rows: the run logged no epoch.")
     keys = set(rows[0])
-    L = sum(1 for k in keys if k.startswith('dims_') and k[5:].isdigit())
-    if method is None: method = 'ahmlc' if 'mask_entropy' in keys or 'share_0' in keys else 'ghmlc' if L else None
+    L, method = _logged_masks(keys, method)
     if method not in ('ghmlc', 'ahmlc') or L == 0:
         raise ValueError(f"`log` has no mask statistics (dims_0, dims_1, ...; method {method!r}): only G-HMLC and "
                          "A-HMLC runs log masks. For other methods fit masks after training with `masks_for(None, z, paths)`.")
@@ -753,6 +800,11 @@ def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> mask_trajecto
     _save_png(fig, path_png)
     return fig
 
+# %% ../nbs/06_eval.ipynb #2f5f9cf7
+def _verdict(v:float, good) -> bool|None:
+    "`good(v)`, or no verdict (None) for a number the log lacks (nan)."
+    return None if math.isnan(v) else bool(good(v))
+
 # %% ../nbs/06_eval.ipynb #e4075d5b
 def mask_health(traj:dict, # from mask_trajectory
                 D:int, # projection dimension (the number of maskable dimensions)
@@ -763,7 +815,7 @@ def mask_health(traj:dict, # from mask_trajectory
     if not D >= 1: raise ValueError(f"`D` must be the projection dimension (>= 1), got {D}.")
     dims = np.asarray(traj['dims'], dtype=float)
     later = dims[1:] if len(dims) > 1 else dims
-    ok = lambda v, good: None if math.isnan(v) else bool(good(v))      # a number the log lacks: no verdict
+    ok = _verdict
     out = dict(method=traj['method'], D=int(D), threshold=min_frac * D, final_dims=dims[-1].tolist(),
                min_dims_after_1=float(later.min()))
     if traj['method'] == 'ghmlc': out['dims_ok'] = ok(out['min_dims_after_1'], lambda v: v > min_frac * D)
@@ -804,6 +856,15 @@ def _mask_views(x, masks, h):
     others = torch.cat([masks[:h], masks[h + 1:]]).any(0)
     return x[:, masks[h]], x[:, others]
 
+# %% ../nbs/06_eval.ipynb #4f177c0a
+def _level_selectivity(Xtr, ptr, Xte, pte, masks, h:int, n_classes:list, acc_all:list, kw:dict) -> dict:
+    "Level `h`'s probes on its own and on the other levels' dimensions, their gaps to all dimensions, and chance."
+    (otr, xtr_), (ote, xte_) = _mask_views(Xtr, masks, h), _mask_views(Xte, masks, h)
+    own, oth = (_probe_acc(a, ptr[:, h], b, pte[:, h], n_classes[h], **kw) for a, b in ((otr, ote), (xtr_, xte_)))
+    return dict(acc_all=acc_all[h], acc_own=own, acc_other=oth, own_gap=acc_all[h] - own, other_gap=acc_all[h] - oth,
+                chance=_probe_acc(Xtr[:, :0], ptr[:, h], Xte[:, :0], pte[:, h], n_classes[h]),
+                n_own=int(masks[h].sum()) if not callable(masks) else None)
+
 # %% ../nbs/06_eval.ipynb #6bd72695
 def selectivity(z_train:torch.Tensor, # training projections [N, D]
                 paths_train:torch.Tensor, # their label paths [N, L]
@@ -827,11 +888,7 @@ def selectivity(z_train:torch.Tensor, # training projections [N, D]
     out = {k: [] for k in ('acc_all', 'acc_own', 'acc_other', 'own_gap', 'other_gap', 'chance', 'n_own', 'own_ok', 'other_ok')}
     acc_all = linear_eval(Xtr, ptr, Xte, pte, n_classes, leaf=False, **kw)['acc']
     for h in range(L):
-        (otr, xtr_), (ote, xte_) = _mask_views(Xtr, masks, h), _mask_views(Xte, masks, h)
-        own, oth = (_probe_acc(a, ptr[:, h], b, pte[:, h], n_classes[h], **kw) for a, b in ((otr, ote), (xtr_, xte_)))
-        vals = dict(acc_all=acc_all[h], acc_own=own, acc_other=oth, own_gap=acc_all[h] - own, other_gap=acc_all[h] - oth,
-                    chance=_probe_acc(Xtr[:, :0], ptr[:, h], Xte[:, :0], pte[:, h], n_classes[h]),
-                    n_own=int(masks[h].sum()) if not callable(masks) else None)
+        vals = _level_selectivity(Xtr, ptr, Xte, pte, masks, h, n_classes, acc_all, kw)
         vals.update(own_ok=vals['own_gap'] <= own_tol, other_ok=vals['other_gap'] >= other_drop)
         for k, v in vals.items(): out[k].append(v)
     return out
