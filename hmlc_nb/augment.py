@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['MultiView', 'supcon_transform', 'GPUAugment', 'PointCloudAug', 'ShiftAugment', 'make_augment', 'make_transform']
@@ -20,8 +21,14 @@ class MultiView:
                 ):
         if int(n_views) < 1: raise ValueError(f"`n_views` must be >= 1, got {n_views}.")
         self.transform, self.n_views = transform, int(n_views)
-    def __call__(self, x): return torch.stack([self.transform(x) for _ in range(self.n_views)])
-    def __repr__(self): return f"MultiView(n_views={self.n_views}, {self.transform!r})"
+
+# %% ../nbs/01a_augment.ipynb #cac030c2
+@patch
+def __call__(self:MultiView, x): return torch.stack([self.transform(x) for _ in range(self.n_views)])
+
+# %% ../nbs/01a_augment.ipynb #f17ac6a2
+@patch
+def __repr__(self:MultiView): return f"MultiView(n_views={self.n_views}, {self.transform!r})"
 
 # %% ../nbs/01a_augment.ipynb #f2ff6df1
 def supcon_transform(size,              # output side (RandomResizedCrop)
@@ -99,78 +106,112 @@ class GPUAugment:
         self.mean, self.std = torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32)
         self.hflip, self.jitter, self.p_jitter, self.p_gray = hflip, tuple(jitter), p_jitter, p_gray
 
-    def crop_params(self, n, H, W, device='cpu', generator:torch.Generator|None=None):
-        "Per-image crop boxes `(i, j, h, w)` (LongTensors `[n]`), drawn by torchvision's RandomResizedCrop rule."
-        kw = dict(device=device, generator=generator)
-        area = H * W
-        lr = torch.log(torch.tensor(self.ratio, device=device))
-        target = area * (self.scale[0] + (self.scale[1] - self.scale[0]) * torch.rand(n, 10, **kw))
-        ar = torch.exp(lr[0] + (lr[1] - lr[0]) * torch.rand(n, 10, **kw))
-        w = torch.round(torch.sqrt(target * ar)).long()
-        h = torch.round(torch.sqrt(target / ar)).long()
-        ok = (w > 0) & (w <= W) & (h > 0) & (h <= H)
-        first = torch.argmax(ok.long(), 1)          # first valid try
-        found = ok.any(1)
-        w, h = w.gather(1, first[:, None])[:, 0], h.gather(1, first[:, None])[:, 0]
-        # fallback: central crop with the aspect ratio clamped into `ratio`
-        in_ratio = W / H
-        if in_ratio < min(self.ratio): fw, fh = W, int(round(W / min(self.ratio)))
-        elif in_ratio > max(self.ratio): fw, fh = int(round(H * max(self.ratio))), H
-        else: fw, fh = W, H
-        w, h = torch.where(found, w, torch.full_like(w, fw)), torch.where(found, h, torch.full_like(h, fh))
-        i = (torch.rand(n, **kw) * (H - h + 1)).long().clamp_max(H - h)
-        j = (torch.rand(n, **kw) * (W - w + 1)).long().clamp_max(W - w)
-        i, j = torch.where(found, i, (H - h) // 2), torch.where(found, j, (W - w) // 2)
-        return i, j, h, w
+# %% ../nbs/01a_augment.ipynb #24bc4330
+def _fallback_size(H, W, ratio) -> tuple:
+    "Width and height of the central crop RandomResizedCrop falls back to: the whole image, its aspect ratio clamped into `ratio`."
+    # fallback: central crop with the aspect ratio clamped into `ratio`
+    in_ratio = W / H
+    if in_ratio < min(ratio): fw, fh = W, int(round(W / min(ratio)))
+    elif in_ratio > max(ratio): fw, fh = int(round(H * max(ratio))), H
+    else: fw, fh = W, H
+    return fw, fh
 
-    def __call__(self, x, # uint8 images [B, C, H, W] (or float in [0, 1])
-                 generator:torch.Generator|None=None, # a torch.Generator on x's device, for reproducible draws
-                ) -> torch.Tensor: # [B, V, C, size, size], normalized
-        if x.ndim != 4 or x.shape[1] != len(self.mean):
-            raise ValueError(f"`x` must be [B, {len(self.mean)}, H, W] images, got shape {tuple(x.shape)}.")
-        B, C, H, W = x.shape
-        dev, n, S = x.device, x.shape[0] * self.n_views, self.size
-        x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
-        i, j, h, w = self.crop_params(n, H, W, dev, generator)
-        src = x
-        if min(H, W) > 2 * S:  # shrink first (antialiased), so bilinear sampling of the crop never skips pixels
-            k = 2 * S / min(H, W)
-            src = F.interpolate(x, size=(max(1, round(H * k)), max(1, round(W * k))), mode='bilinear', antialias=True, align_corners=False)
-        src = src.repeat_interleave(self.n_views, 0)
-        flip = torch.rand(n, device=dev, generator=generator) < self.hflip
-        # crop box -> normalized coordinates (align_corners=False: -1/+1 are the outer pixel edges)
-        sx, sy = w.float() / W, h.float() / H
-        cx, cy = (2 * j.float() + w.float()) / W - 1, (2 * i.float() + h.float()) / H - 1
-        theta = torch.zeros(n, 2, 3, device=dev)
-        theta[:, 0, 0] = torch.where(flip, -sx, sx); theta[:, 0, 2] = cx
-        theta[:, 1, 1] = sy; theta[:, 1, 2] = cy
-        grid = F.affine_grid(theta, (n, C, S, S), align_corners=False)
-        out = F.grid_sample(src, grid, mode='bilinear', padding_mode='border', align_corners=False)
-        if C == 3: out = self._color(out, generator)
-        out = (out - self.mean.to(dev).view(1, C, 1, 1)) / self.std.to(dev).view(1, C, 1, 1)
-        return out.view(B, self.n_views, C, S, S)
+# %% ../nbs/01a_augment.ipynb #f13cf0b7
+@patch
+def crop_params(self:GPUAugment, n, H, W, device='cpu', generator:torch.Generator|None=None):
+    "Per-image crop boxes `(i, j, h, w)` (LongTensors `[n]`), drawn by torchvision's RandomResizedCrop rule."
+    kw = dict(device=device, generator=generator)
+    area = H * W
+    lr = torch.log(torch.tensor(self.ratio, device=device))
+    target = area * (self.scale[0] + (self.scale[1] - self.scale[0]) * torch.rand(n, 10, **kw))
+    ar = torch.exp(lr[0] + (lr[1] - lr[0]) * torch.rand(n, 10, **kw))
+    w = torch.round(torch.sqrt(target * ar)).long()
+    h = torch.round(torch.sqrt(target / ar)).long()
+    ok = (w > 0) & (w <= W) & (h > 0) & (h <= H)
+    first = torch.argmax(ok.long(), 1)          # first valid try
+    found = ok.any(1)
+    w, h = w.gather(1, first[:, None])[:, 0], h.gather(1, first[:, None])[:, 0]
+    fw, fh = _fallback_size(H, W, self.ratio)
+    w, h = torch.where(found, w, torch.full_like(w, fw)), torch.where(found, h, torch.full_like(h, fh))
+    i = (torch.rand(n, **kw) * (H - h + 1)).long().clamp_max(H - h)
+    j = (torch.rand(n, **kw) * (W - w + 1)).long().clamp_max(W - w)
+    i, j = torch.where(found, i, (H - h) // 2), torch.where(found, j, (W - w) // 2)
+    return i, j, h, w
 
-    def _color(self, x, generator):
-        n, dev = x.shape[0], x.device
-        u = lambda: torch.rand(n, device=dev, generator=generator)
-        b, c, s, hue = self.jitter
-        factors = [max(0., 1 - b) + (1 + b - max(0., 1 - b)) * u(), max(0., 1 - c) + (1 + c - max(0., 1 - c)) * u(),
-                   max(0., 1 - s) + (1 + s - max(0., 1 - s)) * u(), -hue + 2 * hue * u()]
-        apply = u() < self.p_jitter
-        order = torch.argsort(torch.rand(n, 4, device=dev, generator=generator), 1)  # a random order of the 4 ops per image
-        # no host sync: each step computes its ops on the whole batch and keeps them where drawn (selecting the images
-        # of each op with `nonzero` cost 17 device-host syncs per batch and half of a GPU training step)
-        col, factors = (lambda m: m.view(-1, 1, 1, 1)), torch.stack(factors, 1)   # factors: [n, 4]
-        for step in range(4):
-            k = order[:, step]
-            f = torch.where(apply & (k < 3), factors.gather(1, k[:, None])[:, 0], torch.ones_like(factors[:, 0]))
-            g = _gray(x)                                                   # brightness, contrast, saturation: f x + (1 - f) base
-            base = torch.where(col(k == 1), g.mean((1, 2, 3), keepdim=True), torch.where(col(k == 2), g, torch.zeros_like(g)))
-            x = (col(f) * x + (1 - col(f)) * base).clamp_(0, 1)
-            x = torch.where(col(apply & (k == 3)), _jitter_op(x, 3, factors[:, 3]), x)
-        return torch.where(col(u() < self.p_gray), _gray(x).expand_as(x), x)
+# %% ../nbs/01a_augment.ipynb #19bbc021
+def _crop_theta(i, j, h, w, flip, H, W) -> torch.Tensor:
+    "Affine maps `[n, 2, 3]` for `grid_sample` that sample crop box `(i, j, h, w)` of an `H x W` image, mirrored where `flip`."
+    n, dev = i.shape[0], i.device
+    # crop box -> normalized coordinates (align_corners=False: -1/+1 are the outer pixel edges)
+    sx, sy = w.float() / W, h.float() / H
+    cx, cy = (2 * j.float() + w.float()) / W - 1, (2 * i.float() + h.float()) / H - 1
+    theta = torch.zeros(n, 2, 3, device=dev)
+    theta[:, 0, 0] = torch.where(flip, -sx, sx); theta[:, 0, 2] = cx
+    theta[:, 1, 1] = sy; theta[:, 1, 2] = cy
+    return theta
 
-    def __repr__(self): return f"GPUAugment(size={self.size}, n_views={self.n_views}, scale={self.scale}, hflip={self.hflip}, jitter={self.jitter})"
+# %% ../nbs/01a_augment.ipynb #ae3c2596
+@patch
+def _color(self:GPUAugment, x, generator):
+    n, dev = x.shape[0], x.device
+    u = lambda: torch.rand(n, device=dev, generator=generator)
+    b, c, s, hue = self.jitter
+    factors = [max(0., 1 - b) + (1 + b - max(0., 1 - b)) * u(), max(0., 1 - c) + (1 + c - max(0., 1 - c)) * u(),
+               max(0., 1 - s) + (1 + s - max(0., 1 - s)) * u(), -hue + 2 * hue * u()]
+    apply = u() < self.p_jitter
+    order = torch.argsort(torch.rand(n, 4, device=dev, generator=generator), 1)  # a random order of the 4 ops per image
+    # no host sync: each step computes its ops on the whole batch and keeps them where drawn (selecting the images
+    # of each op with `nonzero` cost 17 device-host syncs per batch and half of a GPU training step)
+    col, factors = (lambda m: m.view(-1, 1, 1, 1)), torch.stack(factors, 1)   # factors: [n, 4]
+    for step in range(4):
+        k = order[:, step]
+        f = torch.where(apply & (k < 3), factors.gather(1, k[:, None])[:, 0], torch.ones_like(factors[:, 0]))
+        g = _gray(x)                                                   # brightness, contrast, saturation: f x + (1 - f) base
+        base = torch.where(col(k == 1), g.mean((1, 2, 3), keepdim=True), torch.where(col(k == 2), g, torch.zeros_like(g)))
+        x = (col(f) * x + (1 - col(f)) * base).clamp_(0, 1)
+        x = torch.where(col(apply & (k == 3)), _jitter_op(x, 3, factors[:, 3]), x)
+    return torch.where(col(u() < self.p_gray), _gray(x).expand_as(x), x)
+
+# %% ../nbs/01a_augment.ipynb #c4940c02
+def _shrink(x, S:int) -> torch.Tensor:
+    "`x` `[B, C, H, W]` shrunk with antialiasing to a short side of `2 * S` when it is longer (else `x` itself)."
+    H, W = x.shape[-2:]
+    if min(H, W) <= 2 * S: return x
+    k = 2 * S / min(H, W)
+    return F.interpolate(x, size=(max(1, round(H * k)), max(1, round(W * k))), mode='bilinear', antialias=True, align_corners=False)
+
+# %% ../nbs/01a_augment.ipynb #0427fcd7
+@patch
+def __call__(self:GPUAugment, x, # uint8 images [B, C, H, W] (or float in [0, 1])
+             generator:torch.Generator|None=None, # a torch.Generator on x's device, for reproducible draws
+            ) -> torch.Tensor: # [B, V, C, size, size], normalized
+    if x.ndim != 4 or x.shape[1] != len(self.mean):
+        raise ValueError(f"`x` must be [B, {len(self.mean)}, H, W] images, got shape {tuple(x.shape)}.")
+    B, C, H, W = x.shape
+    dev, n, S = x.device, x.shape[0] * self.n_views, self.size
+    x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
+    i, j, h, w = self.crop_params(n, H, W, dev, generator)
+    src = _shrink(x, S)  # shrink first (antialiased), so bilinear sampling of the crop never skips pixels
+    src = src.repeat_interleave(self.n_views, 0)
+    flip = torch.rand(n, device=dev, generator=generator) < self.hflip
+    theta = _crop_theta(i, j, h, w, flip, H, W)
+    grid = F.affine_grid(theta, (n, C, S, S), align_corners=False)
+    out = F.grid_sample(src, grid, mode='bilinear', padding_mode='border', align_corners=False)
+    if C == 3: out = self._color(out, generator)
+    out = (out - self.mean.to(dev).view(1, C, 1, 1)) / self.std.to(dev).view(1, C, 1, 1)
+    return out.view(B, self.n_views, C, S, S)
+
+# %% ../nbs/01a_augment.ipynb #21be4c5a
+@patch
+def __repr__(self:GPUAugment): return f"GPUAugment(size={self.size}, n_views={self.n_views}, scale={self.scale}, hflip={self.hflip}, jitter={self.jitter})"
+
+# %% ../nbs/01a_augment.ipynb #cb63de08
+def _up_rotation(a:float, up_axis:int) -> torch.Tensor:
+    "The 3x3 rotation by angle `a` (radians) about coordinate axis `up_axis`."
+    c, s = math.cos(a), math.sin(a)
+    p, q = [k for k in range(3) if k != up_axis]  # the plane orthogonal to the up axis
+    R = torch.eye(3); R[p, p], R[p, q], R[q, p], R[q, q] = c, -s, s, c
+    return R
 
 # %% ../nbs/01a_augment.ipynb #34a5ee86
 class PointCloudAug:
@@ -190,29 +231,31 @@ class PointCloudAug:
         self.scale, self.sigma, self.clip, self.rotate, self.up_axis = scale, sigma, clip, rotate, up_axis
         self.max_dropout, self.shift, self.generator = max_dropout, shift, generator
 
-    def __call__(self, pts):
-        pts = torch.as_tensor(pts, dtype=torch.float32)
-        if pts.ndim != 2 or pts.shape[1] != 3: raise ValueError(f"`pts` must be a point cloud [N, 3], got shape {tuple(pts.shape)}.")
-        g, n = self.generator, pts.shape[0]
-        u = lambda *s: torch.rand(*s, generator=g)
-        out = pts.clone()
-        if self.rotate:
-            a = 2 * math.pi * u(1).item()
-            c, s = math.cos(a), math.sin(a)
-            p, q = [k for k in range(3) if k != self.up_axis]  # the plane orthogonal to the up axis
-            R = torch.eye(3); R[p, p], R[p, q], R[q, p], R[q, q] = c, -s, s, c
-            out = out @ R.T
-        if self.scale is not None:
-            out = out * (self.scale[0] + (self.scale[1] - self.scale[0]) * u(3))
-        if self.shift: out = out + (2 * u(3) - 1) * self.shift
-        if self.sigma: out = out + (torch.randn(n, 3, generator=g) * self.sigma).clamp_(-self.clip, self.clip)
-        if self.max_dropout:
-            drop = u(n) < u(1).item() * self.max_dropout
-            drop[0] = False
-            out[drop] = out[0].clone()
-        return out
+# %% ../nbs/01a_augment.ipynb #01c985e6
+@patch
+def __call__(self:PointCloudAug, pts):
+    pts = torch.as_tensor(pts, dtype=torch.float32)
+    if pts.ndim != 2 or pts.shape[1] != 3: raise ValueError(f"`pts` must be a point cloud [N, 3], got shape {tuple(pts.shape)}.")
+    g, n = self.generator, pts.shape[0]
+    u = lambda *s: torch.rand(*s, generator=g)
+    out = pts.clone()
+    if self.rotate:
+        a = 2 * math.pi * u(1).item()
+        R = _up_rotation(a, self.up_axis)
+        out = out @ R.T
+    if self.scale is not None:
+        out = out * (self.scale[0] + (self.scale[1] - self.scale[0]) * u(3))
+    if self.shift: out = out + (2 * u(3) - 1) * self.shift
+    if self.sigma: out = out + (torch.randn(n, 3, generator=g) * self.sigma).clamp_(-self.clip, self.clip)
+    if self.max_dropout:
+        drop = u(n) < u(1).item() * self.max_dropout
+        drop[0] = False
+        out[drop] = out[0].clone()
+    return out
 
-    def __repr__(self): return f"PointCloudAug(scale={self.scale}, sigma={self.sigma}, rotate={self.rotate}, up_axis={self.up_axis}, max_dropout={self.max_dropout})"
+# %% ../nbs/01a_augment.ipynb #bb00a0e6
+@patch
+def __repr__(self:PointCloudAug): return f"PointCloudAug(scale={self.scale}, sigma={self.sigma}, rotate={self.rotate}, up_axis={self.up_axis}, max_dropout={self.max_dropout})"
 
 # %% ../nbs/01a_augment.ipynb #391f5cb2
 class ShiftAugment:
@@ -222,18 +265,21 @@ class ShiftAugment:
                  n_views:int=2, # views per image
                 ):
         self.max_shift, self.n_views = int(max_shift), int(n_views)
-    def __call__(self, x:torch.Tensor) -> torch.Tensor:
-        x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
-        B, C, H, W = x.shape
-        s, n = self.max_shift, B * self.n_views
-        x = x.repeat_interleave(self.n_views, 0)
-        if s > 0:
-            xp = F.pad(x, (s, s, s, s))
-            dy, dx = (torch.randint(0, 2 * s + 1, (2, n), device=x.device))
-            rows = dy[:, None] + torch.arange(H, device=x.device)
-            cols = dx[:, None] + torch.arange(W, device=x.device)
-            x = xp[torch.arange(n, device=x.device)[:, None, None], :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
-        return x.reshape(B, self.n_views, C, H, W).contiguous()
+
+# %% ../nbs/01a_augment.ipynb #cd745edf
+@patch
+def __call__(self:ShiftAugment, x:torch.Tensor) -> torch.Tensor:
+    x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
+    B, C, H, W = x.shape
+    s, n = self.max_shift, B * self.n_views
+    x = x.repeat_interleave(self.n_views, 0)
+    if s > 0:
+        xp = F.pad(x, (s, s, s, s))
+        dy, dx = (torch.randint(0, 2 * s + 1, (2, n), device=x.device))
+        rows = dy[:, None] + torch.arange(H, device=x.device)
+        cols = dx[:, None] + torch.arange(W, device=x.device)
+        x = xp[torch.arange(n, device=x.device)[:, None, None], :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+    return x.reshape(B, self.n_views, C, H, W).contiguous()
 
 # %% ../nbs/01a_augment.ipynb #99d86643
 def make_augment(cfg, # a TrainConfig (or any object with its fields)

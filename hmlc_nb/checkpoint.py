@@ -11,7 +11,7 @@ import torch
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'EVAL_FILES', 'LOCK_FILE', 'MANIFEST', 'TOOLS', 'CheckpointError', 'atomic_write_bytes',
-           'save_checkpoint', 'load_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'prune_checkpoints',
+           'save_checkpoint', 'load_checkpoint', 'list_checkpoints', 'prune_checkpoints', 'latest_checkpoint',
            'seed_everything', 'get_rng_state', 'set_rng_state', 'read_manifest', 'record_files', 'check_out',
            'remove_recorded', 'prepare_out', 'RunLockedError', 'lock_run', 'unlock_run', 'run_lock', 'clean_run_folder']
 
@@ -56,14 +56,9 @@ def save_checkpoint(state:dict, # the checkpoint content (tensors and plain data
     atomic_write_bytes(path.with_name(path.name + '.sha256'), f"{hashlib.sha256(data).hexdigest()}  {path.name}\n".encode())
     return path
 
-# %% ../nbs/05a_checkpoint.ipynb #cd109d54
-def load_checkpoint(path, # a .pt file written by save_checkpoint
-                    map_location='cpu', # where tensors go
-                   ) -> dict:
-    "Load a checkpoint after checking its SHA-256; a `CheckpointError` names the file when it is damaged."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"Checkpoint '{path}' does not exist.")
-    data = path.read_bytes()
+# %% ../nbs/05a_checkpoint.ipynb #74b3ba0b
+def _check_bytes(path:Path, data:bytes):
+    "A `CheckpointError` unless `data` (the bytes of `path`) match the SHA-256 beside it or, without one, the CRC-32 of its zip members."
     side = path.with_name(path.name + '.sha256')
     if side.is_file():
         want = side.read_text().split()[0] if side.read_text().strip() else ''
@@ -76,6 +71,16 @@ def load_checkpoint(path, # a .pt file written by save_checkpoint
         if bad is not None:
             raise CheckpointError(f"Checkpoint '{path}' is corrupted: {bad} fails its CRC-32 check (the file was truncated "
                                   f"or changed on disk after it was written).")
+
+# %% ../nbs/05a_checkpoint.ipynb #cd109d54
+def load_checkpoint(path, # a .pt file written by save_checkpoint
+                    map_location='cpu', # where tensors go
+                   ) -> dict:
+    "Load a checkpoint after checking its SHA-256; a `CheckpointError` names the file when it is damaged."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"Checkpoint '{path}' does not exist.")
+    data = path.read_bytes()
+    _check_bytes(path, data)
     try: state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
     except Exception as e:
         raise CheckpointError(f"Checkpoint '{path}' cannot be read ({type(e).__name__}: {str(e)[:200]}); "
@@ -105,6 +110,7 @@ def _checkpoint_step(p) -> int:
     try: return int(Path(p).stem.split('_')[1][1:])
     except (IndexError, ValueError): return -1
 
+# %% ../nbs/05a_checkpoint.ipynb #8471ea2c
 def list_checkpoints(folder, # a run folder (holding checkpoints/) or the checkpoints folder itself
                     ) -> list: # paths, oldest first (by global step)
     "The checkpoint files of a run, oldest first."
@@ -112,6 +118,16 @@ def list_checkpoints(folder, # a run folder (holding checkpoints/) or the checkp
     if (folder / 'checkpoints').is_dir(): folder = folder / 'checkpoints'
     if not folder.is_dir(): return []
     return sorted((p for p in folder.glob('ckpt_s*_e*.pt') if _checkpoint_step(p) >= 0 and p.is_file()), key=_checkpoint_step)
+
+# %% ../nbs/05a_checkpoint.ipynb #8e02fda7
+def prune_checkpoints(folder, keep:int=2) -> list:
+    "Delete all but the newest `keep` checkpoints (and their `.sha256` files); returns the files deleted."
+    gone = []
+    for p in list_checkpoints(folder)[:-keep] if keep > 0 else []:
+        for f in (p, p.with_name(p.name + '.sha256')):
+            try: f.unlink(); gone.append(f)
+            except FileNotFoundError: pass
+    return gone
 
 # %% ../nbs/05a_checkpoint.ipynb #fee8a662
 def latest_checkpoint(folder, # a run folder or its checkpoints folder
@@ -132,16 +148,6 @@ def latest_checkpoint(folder, # a run folder or its checkpoints folder
         raise CheckpointError(f"No usable checkpoint in '{folder}': {', '.join(bad)} are damaged (renamed *.corrupt). "
                               f"Start the run again with --overwrite.")
     return None, None
-
-# %% ../nbs/05a_checkpoint.ipynb #8e02fda7
-def prune_checkpoints(folder, keep:int=2) -> list:
-    "Delete all but the newest `keep` checkpoints (and their `.sha256` files); returns the files deleted."
-    gone = []
-    for p in list_checkpoints(folder)[:-keep] if keep > 0 else []:
-        for f in (p, p.with_name(p.name + '.sha256')):
-            try: f.unlink(); gone.append(f)
-            except FileNotFoundError: pass
-    return gone
 
 # %% ../nbs/05a_checkpoint.ipynb #2f4b52c4
 def seed_everything(seed:int, # seed for Python, NumPy and torch (CPU and CUDA)
@@ -181,6 +187,7 @@ def _entry_ok(f) -> bool:
     return (isinstance(f, str) and bool(f.strip('/')) and not q.is_absolute() and '..' not in q.parts and '\\' not in f
             and q.parts[0] not in (MANIFEST, LOCK_FILE))
 
+# %% ../nbs/05a_checkpoint.ipynb #7328e287
 def read_manifest(out, # a run folder
                  ) -> dict|None: # {'tool': one of TOOLS, 'files': [entries]}; None when the folder has none
     "The record of what the package wrote in `out`; a `ValueError` naming it when it is damaged (nothing is then deleted)."
@@ -197,10 +204,12 @@ def read_manifest(out, # a run folder
                          f"record), or choose another --out.")
     return d
 
+# %% ../nbs/05a_checkpoint.ipynb #ff50a9de
 def _other_tool(out, theirs:str, mine:str) -> str:
     return (f"'{out}' holds a run folder of {theirs} (see '{Path(out) / MANIFEST}'), and {mine} does not write into, resume "
             f"or replace the other command's folders; choose another --out (or delete that folder yourself).")
 
+# %% ../nbs/05a_checkpoint.ipynb #0553fa71
 def record_files(out, # the run folder (its lock held by this process)
                  tool:str, # the command writing: one of TOOLS
                  add=(), # entries to list (relative paths; folders end in '/'), recorded before the files are written
@@ -226,13 +235,75 @@ def _link_inside(out:Path, rel:str) -> Path|None:
         if p.is_symlink(): return p
     return None
 
+# %% ../nbs/05a_checkpoint.ipynb #97cceafb
 _FOLDERS = ('checkpoints',)  # the run's top-level names that are folders (the others are files)
 
+# %% ../nbs/05a_checkpoint.ipynb #9974e1a0
 def _has_checkpoints(out:Path, tool:str) -> bool:
     "A run of an earlier version that resuming may adopt: checkpoints in `checkpoints/` (in its run folders `seed<N>/<method>/` for a comparison)."
     runs = [out] if tool == 'hmlc_train' else [d for d in out.glob('seed*/*') if d.is_dir() and not d.is_symlink()]
     return any((d / 'checkpoints').is_dir() and not (d / 'checkpoints').is_symlink() and list_checkpoints(d) for d in runs)
 
+# %% ../nbs/05a_checkpoint.ipynb #f411d901
+def _refuse_wrong_kind(out:Path, present:list, resume:bool, tool:str):
+    "A `FileExistsError` where a run's file is a folder or its folder a file (`checkpoints` a file, when resuming)."
+    ck = out / 'checkpoints'
+    if resume and ck.exists() and not ck.is_dir():
+        raise FileExistsError(f"Cannot resume '{out}': '{ck}' is a file, not the checkpoints folder. Move it away, "
+                              f"or choose another --out.")
+    wrong = [n for n in present if (out / n).is_dir() != (n in _FOLDERS)]
+    if wrong:
+        n = wrong[0]
+        raise FileExistsError(f"'{out / n}' is a {'folder' if (out / n).is_dir() else 'file'}, where {tool} keeps "
+                              f"{'a folder' if n in _FOLDERS else 'a file'} of its run; it is not the run's. Move it "
+                              f"away, or choose another --out.")
+
+# %% ../nbs/05a_checkpoint.ipynb #f018ee41
+def _refuse_foreign(out:Path, foreign:list, m:dict|None, resume:bool, tool:str):
+    "A `FileExistsError` for run files the record does not list, unless resuming adopts a run of an earlier version."
+    legacy = m is None and resume and _has_checkpoints(out, tool)
+    if foreign and not legacy:
+        old = " or by a version of hmlc_nb from before that record" if m is None else ""
+        adopt = (" A run of an earlier version with checkpoints can also be continued with --resume, which adopts it."
+                 if m is None and not resume and _has_checkpoints(out, tool) else "")
+        raise FileExistsError(f"'{out}' holds {', '.join(foreign)}, which {tool} did not write (they are not in its record "
+                              f"'{MANIFEST}'; written by you{old}). {tool} never overwrites or deletes files it did not "
+                              f"write: move them away (delete them yourself if they are an old run), or choose another --out.{adopt}")
+
+# %% ../nbs/05a_checkpoint.ipynb #f711140e
+def _refuse_stray(out:Path, m:dict|None, listed:set, tool:str):
+    "A `FileExistsError` for checkpoints a training run did not record (a resume would load or prune them)."
+    ck = out / 'checkpoints'
+    stray = [p.name for p in list_checkpoints(out) if f'checkpoints/{p.name}' not in listed] if m is not None else []
+    if stray and tool == 'hmlc_train':
+        raise FileExistsError(f"'{ck}' holds {', '.join(stray)}, named like the run's checkpoints but not written by it "
+                              f"(not in its record '{MANIFEST}'): the run would load or prune {'it' if len(stray) == 1 else 'them'}. "
+                              f"Move {'it' if len(stray) == 1 else 'them'} away, or choose another --out.")
+
+# %% ../nbs/05a_checkpoint.ipynb #5abf51d0
+def _refuse_resume_over(out:Path, present:list):
+    "A `FileExistsError` for resuming a run with logs or results but no checkpoint (it would start over)."
+    ck = out / 'checkpoints'
+    done = [n for n in present if n not in ('checkpoints', 'config.json')]
+    if done and not list_checkpoints(out):
+        raise FileExistsError(f"Cannot resume '{out}': it holds a run ({', '.join(done)}) but no checkpoint in "
+                              f"'{ck}' to continue from, so resuming would start over and overwrite it. Start it "
+                              f"again with --overwrite (replaces those files), or choose another --out.")
+
+# %% ../nbs/05a_checkpoint.ipynb #c2838d2a
+def _overwrite_plan(out:Path, listed:set, tool:str) -> list:
+    "The recorded entries `overwrite` deletes; a `FileExistsError` when one became a link, or a file where the run had a folder."
+    plan = sorted(listed)
+    for rel in plan:
+        link, p = _link_inside(out, rel), out / rel
+        if link is not None or (rel.endswith('/') and p.exists() and not p.is_dir()):
+            what = f"'{link}' is a symbolic link" if link is not None else f"'{p}' is now a file"
+            raise FileExistsError(f"Cannot replace the run in '{out}': {what}, where the run wrote "
+                                  f"{'a folder' if rel.endswith('/') else 'a file'} ({rel}); --overwrite deletes nothing "
+                                  f"through links or in place of what it did not write. Move it away, or choose another --out.")
+    return plan
+
+# %% ../nbs/05a_checkpoint.ipynb #57c9f37d
 def check_out(out, # the run folder
               resume:bool=False, # continue the run in the folder
               overwrite:bool=False, # replace the run in the folder
@@ -250,48 +321,14 @@ def check_out(out, # the run folder
     present = [n for n in names if (out / n).exists() or (out / n).is_symlink()]
     mine = [n for n in present if n in listed or n + '/' in listed]
     foreign = [n for n in present if n not in mine]
-    ck = out / 'checkpoints'
-    if resume and ck.exists() and not ck.is_dir():
-        raise FileExistsError(f"Cannot resume '{out}': '{ck}' is a file, not the checkpoints folder. Move it away, "
-                              f"or choose another --out.")
-    wrong = [n for n in present if (out / n).is_dir() != (n in _FOLDERS)]
-    if wrong:
-        n = wrong[0]
-        raise FileExistsError(f"'{out / n}' is a {'folder' if (out / n).is_dir() else 'file'}, where {tool} keeps "
-                              f"{'a folder' if n in _FOLDERS else 'a file'} of its run; it is not the run's. Move it "
-                              f"away, or choose another --out.")
-    legacy = m is None and resume and _has_checkpoints(out, tool)
-    if foreign and not legacy:
-        old = " or by a version of hmlc_nb from before that record" if m is None else ""
-        adopt = (" A run of an earlier version with checkpoints can also be continued with --resume, which adopts it."
-                 if m is None and not resume and _has_checkpoints(out, tool) else "")
-        raise FileExistsError(f"'{out}' holds {', '.join(foreign)}, which {tool} did not write (they are not in its record "
-                              f"'{MANIFEST}'; written by you{old}). {tool} never overwrites or deletes files it did not "
-                              f"write: move them away (delete them yourself if they are an old run), or choose another --out.{adopt}")
-    stray = [p.name for p in list_checkpoints(out) if f'checkpoints/{p.name}' not in listed] if m is not None else []
-    if stray and tool == 'hmlc_train':
-        raise FileExistsError(f"'{ck}' holds {', '.join(stray)}, named like the run's checkpoints but not written by it "
-                              f"(not in its record '{MANIFEST}'): the run would load or prune {'it' if len(stray) == 1 else 'them'}. "
-                              f"Move {'it' if len(stray) == 1 else 'them'} away, or choose another --out.")
-    if resume and tool == 'hmlc_train':  # (a comparison's runs are checked in their own folders)
-        done = [n for n in present if n not in ('checkpoints', 'config.json')]
-        if done and not list_checkpoints(out):
-            raise FileExistsError(f"Cannot resume '{out}': it holds a run ({', '.join(done)}) but no checkpoint in "
-                                  f"'{ck}' to continue from, so resuming would start over and overwrite it. Start it "
-                                  f"again with --overwrite (replaces those files), or choose another --out.")
+    _refuse_wrong_kind(out, present, resume, tool)
+    _refuse_foreign(out, foreign, m, resume, tool)
+    _refuse_stray(out, m, listed, tool)
+    if resume and tool == 'hmlc_train': _refuse_resume_over(out, present)  # (a comparison's runs are checked in their own folders)
     if mine and not (resume or overwrite):
         raise FileExistsError(f"Output folder '{out}' already holds a run ({', '.join(mine)}). Pass --resume to "
                               f"continue it, --overwrite to replace it, or choose another --out.")
-    if not overwrite: return []
-    plan = sorted(listed)
-    for rel in plan:
-        link, p = _link_inside(out, rel), out / rel
-        if link is not None or (rel.endswith('/') and p.exists() and not p.is_dir()):
-            what = f"'{link}' is a symbolic link" if link is not None else f"'{p}' is now a file"
-            raise FileExistsError(f"Cannot replace the run in '{out}': {what}, where the run wrote "
-                                  f"{'a folder' if rel.endswith('/') else 'a file'} ({rel}); --overwrite deletes nothing "
-                                  f"through links or in place of what it did not write. Move it away, or choose another --out.")
-    return plan
+    return _overwrite_plan(out, listed, tool) if overwrite else []
 
 # %% ../nbs/05a_checkpoint.ipynb #76cabcba
 def remove_recorded(out, # the run folder (its lock held)
@@ -313,6 +350,7 @@ def remove_recorded(out, # the run folder (its lock held)
         (out / MANIFEST).unlink()  # nothing of the run is left: the folder is no run's any more
     return gone
 
+# %% ../nbs/05a_checkpoint.ipynb #eb47f452
 def prepare_out(out, # the run folder
                 resume:bool=False, # continue the run in the folder
                 overwrite:bool=False, # delete the files the run's record lists first
@@ -335,6 +373,7 @@ def prepare_out(out, # the run folder
 # %% ../nbs/05a_checkpoint.ipynb #69433e0c
 _LOCKS = {}  # lock files this process holds -> how many times it took them
 
+# %% ../nbs/05a_checkpoint.ipynb #965a295d
 def _pid_alive(pid:int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -342,6 +381,7 @@ def _pid_alive(pid:int) -> bool:
     except (OverflowError, ValueError, OSError): return False
     return True
 
+# %% ../nbs/05a_checkpoint.ipynb #1dbf658e
 def _read_lock(lock:Path) -> tuple:
     "`(pid, host)` of a lock file; `(None, None)` when it cannot be read (being written, or garbage)."
     try: words = lock.read_text().split()
@@ -353,6 +393,7 @@ def _read_lock(lock:Path) -> tuple:
 class RunLockedError(ValueError):
     "Another process holds the lock of the run folder (the message names it, its process and the lock file)."
 
+# %% ../nbs/05a_checkpoint.ipynb #0fb11795
 def lock_run(out, # the run folder (created if missing)
             ) -> Path: # the lock file
     "Take the exclusive lock of run folder `out` (`out/LOCK_FILE` with this process's pid and host); re-entrant in one process, stale locks of dead processes are taken over."

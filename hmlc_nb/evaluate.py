@@ -57,14 +57,18 @@ def _check_pair(train_x, train_paths, test_x, test_paths):
         raise ValueError(f"`train_paths` and `test_paths` must have the same number of levels, got {trp.shape[1]} and {tep.shape[1]}.")
     return train_x, trp, test_x.to(dev), tep
 
+# %% ../nbs/06_eval.ipynb #1a59c96f
+def _pair_batches(x, p, batch_size):
+    "Yield `(x, paths)` batches of `batch_size` rows from an input tensor and its label paths."
+    if x.shape[0] != p.shape[0]:
+        raise ValueError(f"`data` holds {x.shape[0]} inputs but {p.shape[0]} label paths; give one path per input.")
+    for i in range(0, x.shape[0], batch_size): yield x[i:i + batch_size], p[i:i + batch_size]
+
 # %% ../nbs/06_eval.ipynb #1d3e65f1
 def _batches(data, batch_size, num_workers=0):
     "Yield `(x, paths)` batches from a `(x, paths)` tensor pair or a Dataset returning `(x, path)`."
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
-        x, p = data
-        if x.shape[0] != p.shape[0]:
-            raise ValueError(f"`data` holds {x.shape[0]} inputs but {p.shape[0]} label paths; give one path per input.")
-        for i in range(0, x.shape[0], batch_size): yield x[i:i + batch_size], p[i:i + batch_size]
+        yield from _pair_batches(*data, batch_size)
         return
     if not hasattr(data, '__getitem__') or not hasattr(data, '__len__'):
         raise ValueError(f"`data` must be a Dataset returning (x, path) or a pair (x_tensor, paths_tensor), got {type(data).__name__}.")
@@ -73,6 +77,23 @@ def _batches(data, batch_size, num_workers=0):
         if not (isinstance(b, (tuple, list)) and len(b) == 2):
             raise ValueError("`data` must return (x, path) pairs; got items of another form.")
         yield b[0], b[1]
+
+# %% ../nbs/06_eval.ipynb #9ccc9850
+def _model_device(model:nn.Module, device=None) -> torch.device:
+    "`device`, or by default the device of the model's parameters (cpu for a model without any)."
+    if device is None:
+        p = next(model.parameters(), None)
+        device = p.device if p is not None else torch.device('cpu')
+    return torch.device(device)
+
+# %% ../nbs/06_eval.ipynb #cb99fdb4
+def _one_view(model:nn.Module, x, device) -> tuple:
+    "`model` on batch `x` as a single view: `(feats [B, F], z [B, D])` as float32."
+    out = model(x.to(device, non_blocking=True)[:, None])
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise ValueError("`model(x[:, None])` must return (feats [B, V, F], z [B, V, D]) as ContrastiveModel does.")
+    f, z = out
+    return f[:, 0].float(), z[:, 0].float()
 
 # %% ../nbs/06_eval.ipynb #97df24b4
 @torch.no_grad()
@@ -84,20 +105,14 @@ def extract_features(model:nn.Module, # a model with forward(x [B, V, ...]) -> (
                     ) -> tuple: # (feats [N, F], z [N, D], paths [N, L]), float32 / long, on device
     "Encoder features, projections and label paths of every sample of `data`, in order."
     if batch_size < 1: raise ValueError(f"`batch_size` must be >= 1, got {batch_size}.")
-    if device is None:
-        p = next(model.parameters(), None)
-        device = p.device if p is not None else torch.device('cpu')
-    device = torch.device(device)
+    device = _model_device(model, device)
     was_training = model.training
     model.eval()
     feats, zs, paths = [], [], []
     try:
         for x, p in _batches(data, batch_size, num_workers):
-            out = model(x.to(device, non_blocking=True)[:, None])
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise ValueError("`model(x[:, None])` must return (feats [B, V, F], z [B, V, D]) as ContrastiveModel does.")
-            f, z = out
-            feats.append(f[:, 0].float()); zs.append(z[:, 0].float()); paths.append(torch.as_tensor(p).long().to(device))
+            f, z = _one_view(model, x, device)
+            feats.append(f); zs.append(z); paths.append(torch.as_tensor(p).long().to(device))
     finally: model.train(was_training)
     if not feats: raise ValueError("`data` is empty: there is nothing to evaluate.")
     return torch.cat(feats), torch.cat(zs), torch.cat(paths)
@@ -118,6 +133,60 @@ def _check_n_classes(n_classes, L, paths_by_name):
                                  "pass the number of labels of each level (Hierarchy.n_classes).")
     return n_classes
 
+# %% ../nbs/06_eval.ipynb #bf0c0e9f
+def _heads_loss(logits, t, sizes):
+    "Summed cross-entropy of heads of `sizes` outputs side by side in `logits`, head `h` against `t[:, h]`."
+    return sum(F.cross_entropy(lg, t[:, h]) for h, lg in enumerate(logits.split(sizes, 1)))
+
+# %% ../nbs/06_eval.ipynb #df3e50e0
+def _fit_linear(Xtr, targets, sizes, epochs, lr, batch_size, weight_decay, seed) -> nn.Linear:
+    "Heads of `sizes` outputs side by side, zero-initialised, trained with the summed cross-entropy on `targets` `[N, len(sizes)]`."
+    dev = Xtr.device
+    layer = nn.Linear(Xtr.shape[1], sum(sizes)).to(dev)  # all heads side by side, no shared parameters
+    nn.init.zeros_(layer.weight); nn.init.zeros_(layer.bias)
+    opt = torch.optim.Adam(layer.parameters(), lr=lr, weight_decay=weight_decay)
+    n = Xtr.shape[0]
+    bs = n if batch_size is None else max(1, min(int(batch_size), n))
+    steps_per_epoch = math.ceil(n / bs)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
+    g = torch.Generator().manual_seed(seed)
+    with torch.enable_grad():
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=g).to(dev) if bs < n else None
+            for i in range(0, n, bs):
+                idx = order[i:i + bs] if order is not None else slice(None)
+                opt.zero_grad(set_to_none=True)
+                _heads_loss(layer(Xtr[idx]), targets[idx], sizes).backward()
+                opt.step(); sched.step()
+    return layer
+
+# %% ../nbs/06_eval.ipynb #92e7e78e
+def _standardise(Xtr, Xte) -> tuple:
+    "Both feature sets standardised with the mean and (population) standard deviation of the training features."
+    mu, sd = Xtr.mean(0), Xtr.std(0, correction=0).clamp_min(1e-6)
+    return (Xtr - mu) / sd, (Xte - mu) / sd
+
+# %% ../nbs/06_eval.ipynb #df15e829
+def _probe_scores(logits, pte, leaves=None) -> dict:
+    "Accuracy per level, path accuracy and predictions from per-level `logits` (then the leaf logits, with `leaves`)."
+    L = pte.shape[1]
+    pred = torch.stack([lg.argmax(1) for lg in logits[:L]], 1)
+    out = dict(acc=[(pred[:, h] == pte[:, h]).float().mean().item() for h in range(L)],
+               path=(pred == pte).all(1).float().mean().item(), pred=pred)
+    if leaves is not None:
+        leaf_pred = leaves[logits[L].argmax(1)]
+        out.update(leaf=(leaf_pred == pte).all(1).float().mean().item(), leaf_pred=leaf_pred)
+    return out
+
+# %% ../nbs/06_eval.ipynb #0893d1d4
+def _probe_targets(ptr, n_classes, leaf:bool) -> tuple:
+    "Head sizes, targets `[N, L (+1)]` and the distinct paths: the levels' labels, then with `leaf` the index of each path."
+    sizes, targets, leaves = list(n_classes), ptr, None
+    if leaf:
+        leaves, leaf_of = _unique_rows(ptr)
+        sizes.append(leaves.shape[0]); targets = torch.cat([ptr, leaf_of[:, None]], 1)
+    return sizes, targets, leaves
+
 # %% ../nbs/06_eval.ipynb #e51be4cc
 def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
                 train_paths:torch.Tensor, # training label paths [N, L]
@@ -136,40 +205,12 @@ def linear_eval(train_x:torch.Tensor, # frozen training features [N, F]
     L, dev = ptr.shape[1], Xtr.device
     n_classes = _check_n_classes(n_classes, L, {'train_paths': ptr, 'test_paths': pte})
     if epochs < 1: raise ValueError(f"`epochs` must be >= 1, got {epochs}.")
-    mu, sd = Xtr.mean(0), Xtr.std(0, correction=0).clamp_min(1e-6)
-    Xtr, Xte = (Xtr - mu) / sd, (Xte - mu) / sd
-    sizes = list(n_classes)
-    targets = ptr
-    if leaf:
-        leaves, leaf_of = _unique_rows(ptr)
-        sizes.append(leaves.shape[0]); targets = torch.cat([ptr, leaf_of[:, None]], 1)
-    layer = nn.Linear(Xtr.shape[1], sum(sizes)).to(dev)  # all heads side by side, no shared parameters
-    nn.init.zeros_(layer.weight); nn.init.zeros_(layer.bias)
-    opt = torch.optim.Adam(layer.parameters(), lr=lr, weight_decay=weight_decay)
-    n = Xtr.shape[0]
-    bs = n if batch_size is None else max(1, min(int(batch_size), n))
-    steps_per_epoch = math.ceil(n / bs)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
-    g = torch.Generator().manual_seed(seed)
-    def loss_fn(logits, t):
-        return sum(F.cross_entropy(lg, t[:, h]) for h, lg in enumerate(logits.split(sizes, 1)))
-    with torch.enable_grad():
-        for _ in range(epochs):
-            order = torch.randperm(n, generator=g).to(dev) if bs < n else None
-            for i in range(0, n, bs):
-                idx = order[i:i + bs] if order is not None else slice(None)
-                opt.zero_grad(set_to_none=True)
-                loss_fn(layer(Xtr[idx]), targets[idx]).backward()
-                opt.step(); sched.step()
+    Xtr, Xte = _standardise(Xtr, Xte)
+    sizes, targets, leaves = _probe_targets(ptr, n_classes, leaf)
+    layer = _fit_linear(Xtr, targets, sizes, epochs, lr, batch_size, weight_decay, seed)
     with torch.no_grad():
         logits = torch.cat([layer(Xte[i:i + 8192]) for i in range(0, Xte.shape[0], 8192)]).split(sizes, 1)
-    pred = torch.stack([lg.argmax(1) for lg in logits[:L]], 1)
-    out = dict(acc=[(pred[:, h] == pte[:, h]).float().mean().item() for h in range(L)],
-               path=(pred == pte).all(1).float().mean().item(), pred=pred)
-    if leaf:
-        leaf_pred = leaves[logits[L].argmax(1)]
-        out.update(leaf=(leaf_pred == pte).all(1).float().mean().item(), leaf_pred=leaf_pred)
-    return out
+    return _probe_scores(logits, pte, leaves)
 
 # %% ../nbs/06_eval.ipynb #7e33fdbd
 def _knn(train_x, test_x, k, metric='cosine', chunk=1024):
@@ -190,6 +231,20 @@ def _vote(labels, w, n):
     "Weighted vote: `labels` `[M, k]` in `0..n-1`, weights `[M, k]` -> winning label `[M]`."
     return torch.zeros(labels.shape[0], n, device=labels.device, dtype=w.dtype).scatter_add_(1, labels, w).argmax(1)
 
+# %% ../nbs/06_eval.ipynb #5f200eb7
+def _vote_weights(sim, k:int, weighting:str, temperature:float) -> torch.Tensor:
+    "Weights `[M, k]` of the neighbours' votes from their similarities `sim` `[M, k]` (nearest first)."
+    if weighting == 'vote':  # one vote each, plus a tie-break bonus summing to < 1 that favours nearer ranks
+        rank_bonus = torch.arange(k, 0, -1, device=sim.device, dtype=torch.float64) / (k * (k + 1))
+        return (1 + rank_bonus).expand(sim.shape[0], k)
+    return torch.exp((sim.double() - sim.double().max(1, keepdim=True).values) / temperature)
+
+# %% ../nbs/06_eval.ipynb #bc432aee
+def _path_vote(ptr, idx, w) -> torch.Tensor:
+    "The full path each query's neighbours `idx` `[M, k]` (training paths `ptr`) vote for with weights `w`: a path seen in training."
+    leaves, leaf_of = _unique_rows(ptr)
+    return leaves[_vote(leaf_of[idx], w, leaves.shape[0])]
+
 # %% ../nbs/06_eval.ipynb #d39a4d89
 @torch.no_grad()
 def knn_eval(train_x:torch.Tensor, # training features [N, D]
@@ -205,14 +260,10 @@ def knn_eval(train_x:torch.Tensor, # training features [N, D]
     Xtr, ptr, Xte, pte = _check_pair(train_x, train_paths, test_x, test_paths)
     if weighting not in ('vote', 'exp'): raise ValueError(f"`weighting` must be 'vote' or 'exp', got {weighting!r}.")
     idx, sim = _knn(Xtr, Xte, k, metric)
-    if weighting == 'vote':  # one vote each, plus a tie-break bonus summing to < 1 that favours nearer ranks
-        rank_bonus = torch.arange(k, 0, -1, device=sim.device, dtype=torch.float64) / (k * (k + 1))
-        w = (1 + rank_bonus).expand(idx.shape[0], k)
-    else: w = torch.exp((sim.double() - sim.double().max(1, keepdim=True).values) / temperature)
+    w = _vote_weights(sim, k, weighting, temperature)
     L = ptr.shape[1]
     pred = torch.stack([_vote(ptr[idx, h], w, int(ptr[:, h].max()) + 1) for h in range(L)], 1)
-    leaves, leaf_of = _unique_rows(ptr)
-    path_pred = leaves[_vote(leaf_of[idx], w, leaves.shape[0])]
+    path_pred = _path_vote(ptr, idx, w)
     return dict(acc=[(pred[:, h] == pte[:, h]).float().mean().item() for h in range(L)],
                 path=(path_pred == pte).all(1).float().mean().item(), pred=pred, path_pred=path_pred)
 
@@ -257,6 +308,16 @@ def _pdist(a, b, metric):
     if metric in ('euclidean', 'l2'): return torch.cdist(a, b)
     raise ValueError(f"`metric` must be 'cosine' or 'euclidean', got {metric!r}.")
 
+# %% ../nbs/06_eval.ipynb #49840002
+def _sample_silhouettes(sums, counts, own) -> torch.Tensor:
+    "Silhouette of each sample from its summed distances `sums` `[c, K]` to every cluster, the cluster sizes and its cluster `own`."
+    n_own = counts[own]
+    a = sums.gather(1, own[:, None])[:, 0] / (n_own - 1).clamp_min(1)
+    mean_other = (sums / counts).scatter(1, own[:, None], float('inf'))
+    b = mean_other.min(1).values
+    si = (b - a) / torch.maximum(a, b)
+    return torch.where(n_own > 1, torch.nan_to_num(si, nan=0.0), torch.zeros_like(si))
+
 # %% ../nbs/06_eval.ipynb #06465d70
 def _silhouette(x, labels, metric, chunk=2048):
     "Mean silhouette of `x` `[n, D]` with integer `labels` `[n]`; nan for < 2 or n clusters."
@@ -272,12 +333,7 @@ def _silhouette(x, labels, metric, chunk=2048):
         d[torch.arange(d.shape[0]), torch.arange(i, i + d.shape[0])] = 0  # a point's distance to itself
         sums = d @ onehot  # [c, K] summed distance to every cluster
         own = lab[i:i + chunk]
-        n_own = counts[own]
-        a = sums.gather(1, own[:, None])[:, 0] / (n_own - 1).clamp_min(1)
-        mean_other = (sums / counts).scatter(1, own[:, None], float('inf'))
-        b = mean_other.min(1).values
-        si = (b - a) / torch.maximum(a, b)
-        s.append(torch.where(n_own > 1, torch.nan_to_num(si, nan=0.0), torch.zeros_like(si)))
+        s.append(_sample_silhouettes(sums, counts, own))
     return torch.cat(s).mean().item()
 
 # %% ../nbs/06_eval.ipynb #a1b71ad3
@@ -354,6 +410,67 @@ def _save_png(fig, path_png):
     Path(path_png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path_png, dpi=100)
 
+# %% ../nbs/06_eval.ipynb #ca5fb1b0
+def _check_tsne_args(max_points, perplexity, max_iter):
+    "A ValueError naming the t-SNE setting that sklearn would refuse."
+    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 2:
+        raise ValueError(f"`max_points` must be >= 2 (an integer: t-SNE needs several points), got {max_points!r}.")
+    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float, np.integer, np.floating)) or not 0 < perplexity < math.inf:
+        raise ValueError(f"`perplexity` must be a finite number > 0, got {perplexity!r}.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 250:
+        raise ValueError(f"`max_iter` must be an integer >= 250 (sklearn's smallest), got {max_iter!r}.")
+
+# %% ../nbs/06_eval.ipynb #46312afa
+def _tsne_points(e, perplexity, seed, max_iter) -> tuple:
+    "2-D t-SNE of embeddings `e` `[n, D]` and no note; all points at 0 and the reason when the embeddings are all equal."
+    from sklearn.manifold import TSNE
+    perp = min(perplexity, max(2.0, (e.shape[0] - 1) / 3), e.shape[0] - 1)   # sklearn: perplexity < samples
+    e = e.double()
+    if e.shape[1] < 2: e = torch.cat([e, e.new_zeros(e.shape[0], 2 - e.shape[1])], 1)   # 1-D: the PCA start needs 2 columns
+    if e.shape[0] < 2 or float((e - e.mean(0)).abs().max()) <= 1e-6 * max(1.0, float(e.abs().max())):
+        # all points equal (a collapsed embedding): t-SNE's PCA start divides by their spread, and sklearn then crashes
+        # the process (a segfault); the panel shows the points at one place and says why
+        y, note = np.zeros((e.shape[0], 2)), (f'all {e.shape[0]} embeddings identical:\nno t-SNE' if e.shape[0] > 1 else 'one sample: no t-SNE')
+    else:
+        y, note = TSNE(2, perplexity=perp, init='pca', learning_rate='auto', random_state=seed,
+                       max_iter=max_iter).fit_transform(e.numpy()), None
+    return y, note
+
+# %% ../nbs/06_eval.ipynb #e90c581e
+def _tsne_panels(fig_rows:list, level_names:list, point_size:float):
+    "The figure of `(method, y [n, 2], paths [n, L], note)` rows: one row per method, one column per level."
+    plt, L = _pyplot(), len(level_names)
+    fig, axes = plt.subplots(len(fig_rows), L, figsize=(3.2 * L, 3.2 * len(fig_rows)), squeeze=False)
+    for r, (m, y, p, note) in enumerate(fig_rows):
+        for h in range(L):
+            ax, k = axes[r, h], int(p[:, h].max()) + 1
+            cmap = 'tab10' if k <= 10 else 'tab20' if k <= 20 else 'nipy_spectral'
+            ax.scatter(y[:, 0], y[:, 1], c=p[:, h], cmap=cmap, vmin=-0.5 if k <= 20 else 0,
+                       vmax=(10 if k <= 10 else 20) - 0.5 if k <= 20 else k - 1, s=point_size, linewidths=0)
+            ax.set_xticks([]); ax.set_yticks([])
+            if note: ax.text(0.5, 0.75, note, transform=ax.transAxes, ha='center', va='center', fontsize=8)
+            if r == 0: ax.set_title(str(level_names[h]))
+            if h == 0: ax.set_ylabel(str(m))
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/06_eval.ipynb #7815667b
+def _paths_per_method(embs:dict, paths) -> dict:
+    "Method name -> label paths: `paths` for every method, or `paths[method]` when it is a dict (each method needs one)."
+    if not isinstance(embs, dict) or not embs: raise ValueError("`embs` must be a non-empty dict: method name -> embeddings [N, D].")
+    pth = paths if isinstance(paths, dict) else {m: paths for m in embs}
+    missing = set(embs) - set(pth)
+    if missing: raise ValueError(f"`paths` has no label paths for {sorted(missing)}.")
+    return pth
+
+# %% ../nbs/06_eval.ipynb #b850fa81
+def _tsne_subset(e, p, max_points:int, seed:int, normalize:bool) -> tuple:
+    "The same random `max_points` rows of embeddings `e` and paths `p` for a given `seed`, on the CPU (`e` L2-normalised)."
+    sel = torch.randperm(e.shape[0], generator=torch.Generator().manual_seed(seed))[:max_points]
+    e, p = e.detach().cpu()[sel], p.cpu()[sel]
+    if normalize: e = F.normalize(e, dim=1)
+    return e, p
+
 # %% ../nbs/06_eval.ipynb #7358d152
 def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for every method)
                 paths:torch.Tensor, # label paths [N, L], or a dict method -> paths
@@ -369,16 +486,8 @@ def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for 
     "One t-SNE panel per method (rows) and level (columns), coloured by the level's labels; saved as PNG. Embeddings that are all equal get no t-SNE: their panel says so."
     plt = _pyplot()
     from sklearn.manifold import TSNE
-    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 2:
-        raise ValueError(f"`max_points` must be >= 2 (an integer: t-SNE needs several points), got {max_points!r}.")
-    if isinstance(perplexity, bool) or not isinstance(perplexity, (int, float, np.integer, np.floating)) or not 0 < perplexity < math.inf:
-        raise ValueError(f"`perplexity` must be a finite number > 0, got {perplexity!r}.")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 250:
-        raise ValueError(f"`max_iter` must be an integer >= 250 (sklearn's smallest), got {max_iter!r}.")
-    if not isinstance(embs, dict) or not embs: raise ValueError("`embs` must be a non-empty dict: method name -> embeddings [N, D].")
-    pth = paths if isinstance(paths, dict) else {m: paths for m in embs}
-    missing = set(embs) - set(pth)
-    if missing: raise ValueError(f"`paths` has no label paths for {sorted(missing)}.")
+    _check_tsne_args(max_points, perplexity, max_iter)
+    pth = _paths_per_method(embs, paths)
     L = None
     fig_rows = []
     for m, e in embs.items():
@@ -386,33 +495,11 @@ def tsne_figure(embs:dict, # method name -> embeddings [N, D] (same samples for 
         p = _check_paths(pth[m], 'paths', e.shape[0], f'embs[{m!r}]')
         if L is None: L = p.shape[1]
         if p.shape[1] != L: raise ValueError(f"`paths` for {m!r} has {p.shape[1]} levels, expected {L}.")
-        sel = torch.randperm(e.shape[0], generator=torch.Generator().manual_seed(seed))[:max_points]
-        e, p = e.detach().cpu()[sel], p.cpu()[sel]
-        if normalize: e = F.normalize(e, dim=1)
-        perp = min(perplexity, max(2.0, (e.shape[0] - 1) / 3), e.shape[0] - 1)   # sklearn: perplexity < samples
-        e = e.double()
-        if e.shape[1] < 2: e = torch.cat([e, e.new_zeros(e.shape[0], 2 - e.shape[1])], 1)   # 1-D: the PCA start needs 2 columns
-        if e.shape[0] < 2 or float((e - e.mean(0)).abs().max()) <= 1e-6 * max(1.0, float(e.abs().max())):
-            # all points equal (a collapsed embedding): t-SNE's PCA start divides by their spread, and sklearn then crashes
-            # the process (a segfault); the panel shows the points at one place and says why
-            y, note = np.zeros((e.shape[0], 2)), (f'all {e.shape[0]} embeddings identical:\nno t-SNE' if e.shape[0] > 1 else 'one sample: no t-SNE')
-        else:
-            y, note = TSNE(2, perplexity=perp, init='pca', learning_rate='auto', random_state=seed,
-                           max_iter=max_iter).fit_transform(e.numpy()), None
+        e, p = _tsne_subset(e, p, max_points, seed, normalize)
+        y, note = _tsne_points(e, perplexity, seed, max_iter)
         fig_rows.append((m, y, p.numpy(), note))
     if len(level_names) != L: raise ValueError(f"`level_names` must have {L} entries, got {len(level_names)}.")
-    fig, axes = plt.subplots(len(fig_rows), L, figsize=(3.2 * L, 3.2 * len(fig_rows)), squeeze=False)
-    for r, (m, y, p, note) in enumerate(fig_rows):
-        for h in range(L):
-            ax, k = axes[r, h], int(p[:, h].max()) + 1
-            cmap = 'tab10' if k <= 10 else 'tab20' if k <= 20 else 'nipy_spectral'
-            ax.scatter(y[:, 0], y[:, 1], c=p[:, h], cmap=cmap, vmin=-0.5 if k <= 20 else 0,
-                       vmax=(10 if k <= 10 else 20) - 0.5 if k <= 20 else k - 1, s=point_size, linewidths=0)
-            ax.set_xticks([]); ax.set_yticks([])
-            if note: ax.text(0.5, 0.75, note, transform=ax.transAxes, ha='center', va='center', fontsize=8)
-            if r == 0: ax.set_title(str(level_names[h]))
-            if h == 0: ax.set_ylabel(str(m))
-    fig.tight_layout()
+    fig = _tsne_panels(fig_rows, level_names, point_size)
     _save_png(fig, path_png)
     return fig
 
@@ -432,6 +519,29 @@ def _safe(fn, *a, **kw):
     except ValueError as e:
         warnings.warn(f"{fn.__name__}: {e} Reporting nan."); return float('nan')
 
+# %% ../nbs/06_eval.ipynb #b071ecaf
+def _encoder_metrics(ftr, ptr, fte, pte, n_classes, names, linear, k, dist_k, seed) -> dict:
+    "The `encoder` part of `evaluate_features`: probes, kNN, mistake severity, distance@k, CPCC and shot accuracies."
+    lin = linear_eval(ftr, ptr, fte, pte, n_classes, seed=seed, **(linear or {}))
+    kn = knn_eval(ftr, ptr, fte, pte, k=min(k, ftr.shape[0]))
+    dev = ftr.device
+    return dict(
+        linear=_named(lin['acc'], names), linear_path=lin['path'], linear_leaf=lin.get('leaf', float('nan')),
+        knn=_named(kn['acc'], names), knn_path=kn['path'],
+        mistake_severity=mistake_severity(lin.get('leaf_pred', lin['pred']), pte.to(dev)),
+        hier_dist_at_k=hier_dist_at_k(ftr, ptr, fte, pte, k=min(dist_k, ftr.shape[0])),
+        cpcc=_safe(cpcc, fte, pte), shots=shot_metrics(ptr.cpu(), pte.cpu(), lin['pred'].cpu(), names))
+
+# %% ../nbs/06_eval.ipynb #1cc3e8d1
+def _projection_metrics(ztr, ptr, zte, pte, names, k, silhouette_samples, seed) -> dict:
+    "The `projection` part of `evaluate_features`, on L2-normalised projections: silhouette, kNN, CPCC and variance."
+    ztr_n, zte_n = F.normalize(_check_emb(ztr, 'train z'), dim=1), F.normalize(_check_emb(zte, 'test z'), dim=1)
+    knz = knn_eval(ztr_n, ptr, zte_n, pte, k=min(k, ztr_n.shape[0]))
+    return dict(
+        silhouette=_named(silhouette_per_level(zte_n, pte, max_samples=silhouette_samples, seed=seed), names),
+        knn=_named(knz['acc'], names), knn_path=knz['path'],
+        cpcc=_safe(cpcc, zte_n, pte), variance=embedding_variance(zte_n))
+
 # %% ../nbs/06_eval.ipynb #66f17112
 def evaluate_features(train, # (feats [N, F], z [N, D] or None, paths [N, L]) of the training split
                       test, # the same for the test split
@@ -449,22 +559,9 @@ def evaluate_features(train, # (feats [N, F], z [N, D] or None, paths [N, L]) of
     if pte.shape[0] < 2: raise ValueError(f"`test` has {pte.shape[0]} sample(s); the metrics need at least 2 (n_test >= 2).")
     names = list(hierarchy.level_names)
     res = dict(level_names=names, n_train=int(ptr.shape[0]), n_test=int(pte.shape[0]))
-    lin = linear_eval(ftr, ptr, fte, pte, hierarchy.n_classes, seed=seed, **(linear or {}))
-    kn = knn_eval(ftr, ptr, fte, pte, k=min(k, ftr.shape[0]))
-    dev = ftr.device
-    res['encoder'] = dict(
-        linear=_named(lin['acc'], names), linear_path=lin['path'], linear_leaf=lin.get('leaf', float('nan')),
-        knn=_named(kn['acc'], names), knn_path=kn['path'],
-        mistake_severity=mistake_severity(lin.get('leaf_pred', lin['pred']), pte.to(dev)),
-        hier_dist_at_k=hier_dist_at_k(ftr, ptr, fte, pte, k=min(dist_k, ftr.shape[0])),
-        cpcc=_safe(cpcc, fte, pte), shots=shot_metrics(ptr.cpu(), pte.cpu(), lin['pred'].cpu(), names))
+    res['encoder'] = _encoder_metrics(ftr, ptr, fte, pte, hierarchy.n_classes, names, linear, k, dist_k, seed)
     if ztr is not None and zte is not None:
-        ztr_n, zte_n = F.normalize(_check_emb(ztr, 'train z'), dim=1), F.normalize(_check_emb(zte, 'test z'), dim=1)
-        knz = knn_eval(ztr_n, ptr, zte_n, pte, k=min(k, ztr_n.shape[0]))
-        res['projection'] = dict(
-            silhouette=_named(silhouette_per_level(zte_n, pte, max_samples=silhouette_samples, seed=seed), names),
-            knn=_named(knz['acc'], names), knn_path=knz['path'],
-            cpcc=_safe(cpcc, zte_n, pte), variance=embedding_variance(zte_n))
+        res['projection'] = _projection_metrics(ztr, ptr, zte, pte, names, k, silhouette_samples, seed)
     return res
 
 # %% ../nbs/06_eval.ipynb #5330cb0b
@@ -547,6 +644,13 @@ def _group(runs):
         groups.setdefault(str(r['method']), []).append(flatten_results(r))
     return groups
 
+# %% ../nbs/06_eval.ipynb #bfdb4ece
+def _text_table(header:list, body:list) -> str:
+    "Rows of strings as a plain-text table: the first column left-aligned, the others right-aligned, a rule below the header."
+    widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
+    line = lambda row: '  '.join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+    return '\n'.join([line(header), '  '.join('-' * w for w in widths)] + [line(r) for r in body])
+
 # %% ../nbs/06_eval.ipynb #157c5a76
 def format_table(rows:list, # runs: dicts with 'method', optional 'seed', and (nested or flat) results
                  columns:list|None=None, # (header, flat key, kind); default default_columns(level_names)
@@ -564,9 +668,14 @@ def format_table(rows:list, # runs: dicts with 'method', optional 'seed', and (n
     header = ['method', 'n'] + [c[0] for c in columns]
     body = [[m, str(len(rs))] + [_fmt([r.get(key) for r in rs], kind, signed) for _, key, kind in columns]
             for m, rs in groups.items()]
-    widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
-    line = lambda row: '  '.join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-    return '\n'.join([line(header), '  '.join('-' * w for w in widths)] + [line(r) for r in body])
+    return _text_table(header, body)
+
+# %% ../nbs/06_eval.ipynb #d85543a6
+def _paired_metrics(r:dict, b:dict) -> dict:
+    "Flat run `r` minus flat run `b`, metric by metric: numbers both hold, not the seed, epochs or counts (`n_...`)."
+    return {k: float(v) - float(b[k]) for k, v in r.items()
+            if k in b and k not in ('seed', 'epochs') and isinstance(v, (int, float)) and not isinstance(v, bool)
+            and isinstance(b[k], (int, float)) and not k.startswith('n_')}
 
 # %% ../nbs/06_eval.ipynb #f07996d1
 def paired_differences(runs:list, # runs with 'method', 'seed' and results
@@ -582,12 +691,19 @@ def paired_differences(runs:list, # runs with 'method', 'seed' and results
         for r in rs:
             b = base.get(r.get('seed'))
             if b is None: continue
-            d = {k: float(v) - float(b[k]) for k, v in r.items()
-                 if k in b and k not in ('seed', 'epochs') and isinstance(v, (int, float)) and not isinstance(v, bool)
-                 and isinstance(b[k], (int, float)) and not k.startswith('n_')}
+            d = _paired_metrics(r, b)
             out.append(dict(method=f'{m} - {baseline}', seed=r.get('seed'), paired=True,
                             level_names=r.get('level_names'), **d))
     return out
+
+# %% ../nbs/06_eval.ipynb #990113c6
+def _bar_stats(groups:dict, key:str) -> tuple:
+    "Per method of `groups` (from `_group`): mean and sample std over its runs of metric `key` x100 (nan / 0 where undefined)."
+    means, stds = [], []
+    for rs in groups.values():
+        v = [100 * float(r[key]) for r in rs if key in r]
+        means.append(np.mean(v) if v else np.nan); stds.append(np.std(v, ddof=1) if len(v) > 1 else 0)
+    return means, stds
 
 # %% ../nbs/06_eval.ipynb #9685aec1
 def seed_bars_figure(runs:list, # runs with 'method', 'seed', 'level_names' and results
@@ -603,15 +719,19 @@ def seed_bars_figure(runs:list, # runs with 'method', 'seed', 'level_names' and 
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(groups) * len(names) / 2 + 1, 3.2))
     width = 0.8 / len(names)
     for h, n in enumerate(names):
-        means, stds = [], []
-        for rs in groups.values():
-            v = [100 * float(r[f'{metric}/{n}']) for r in rs if f'{metric}/{n}' in r]
-            means.append(np.mean(v) if v else np.nan); stds.append(np.std(v, ddof=1) if len(v) > 1 else 0)
+        means, stds = _bar_stats(groups, f'{metric}/{n}')
         ax.bar(np.arange(len(groups)) + (h - (len(names) - 1) / 2) * width, means, width, yerr=stds, capsize=3, label=str(n))
     ax.set_xticks(np.arange(len(groups))); ax.set_xticklabels(list(groups)); ax.set_ylabel(ylabel); ax.legend(fontsize=8)
     fig.tight_layout()
     _save_png(fig, path_png)
     return fig
+
+# %% ../nbs/06_eval.ipynb #72436b3f
+def _read_csv_log(p:Path) -> list:
+    "Rows of a `log.csv` as dicts of floats (an empty field: nan)."
+    import csv
+    with open(p, newline='') as f: return [{k: float(v) if v not in ('', None) else float('nan') for k, v in r.items()}
+                                           for r in csv.DictReader(f)]
 
 # %% ../nbs/06_eval.ipynb #c25eea46
 def _read_log(log):
@@ -623,9 +743,14 @@ def _read_log(log):
     if p.suffix == '.json':
         import json
         return json.loads(p.read_text())
-    import csv
-    with open(p, newline='') as f: return [{k: float(v) if v not in ('', None) else float('nan') for k, v in r.items()}
-                                           for r in csv.DictReader(f)]
+    return _read_csv_log(p)
+
+# %% ../nbs/06_eval.ipynb #b3a5490c
+def _logged_masks(keys, method:str|None=None) -> tuple:
+    "How many levels a log's `keys` give mask sizes for (`dims_<h>`), and the method that logged them (`method` when given)."
+    L = sum(1 for k in keys if k.startswith('dims_') and k[5:].isdigit())
+    if method is None: method = 'ahmlc' if 'mask_entropy' in keys or 'share_0' in keys else 'ghmlc' if L else None
+    return L, method
 
 # %% ../nbs/06_eval.ipynb #06d9803d
 def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those files, or the Trainer's history rows
@@ -635,8 +760,7 @@ def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those
     rows = _read_log(log)
     if not rows: raise ValueError("`log` has no rows: the run logged no epoch.")
     keys = set(rows[0])
-    L = sum(1 for k in keys if k.startswith('dims_') and k[5:].isdigit())
-    if method is None: method = 'ahmlc' if 'mask_entropy' in keys or 'share_0' in keys else 'ghmlc' if L else None
+    L, method = _logged_masks(keys, method)
     if method not in ('ghmlc', 'ahmlc') or L == 0:
         raise ValueError(f"`log` has no mask statistics (dims_0, dims_1, ...; method {method!r}): only G-HMLC and "
                          "A-HMLC runs log masks. For other methods fit masks after training with `masks_for(None, z, paths)`.")
@@ -647,6 +771,16 @@ def mask_trajectory(log, # a run folder (with log.json or log.csv), one of those
         ent = lambda r: get(r, 'mask_entropy_norm') if 'mask_entropy_norm' in r else get(r, 'mask_entropy') / math.log(L)
         out.update(entropy=[ent(r) for r in rows], share=[[get(r, f'share_{h}') for h in range(L)] for r in rows])
     return out
+
+# %% ../nbs/06_eval.ipynb #543b5158
+def _mask_panel(ax, title:str, t:dict, D, level_names):
+    "Draw trajectory `t` (from `mask_trajectory`) on `ax`: dimensions per level against epoch, the D/8 line, a title."
+    dims = np.asarray(t['dims'], dtype=float)
+    for h in range(dims.shape[1]):
+        ax.plot(t['epoch'], dims[:, h], marker='.', label=level_names[h] if level_names else f'level {h}')
+    if D is not None: ax.axhline(D / 8, color='grey', ls=':', lw=1)
+    agree = f", agreement {t['first_step_agreement']:.2f}" if t.get('first_step_agreement') is not None else ''
+    ax.set_title(f"{title} ({'hard' if t['method'] == 'ghmlc' else 'argmax'}{agree})", fontsize=9); ax.set_xlabel('epoch')
 
 # %% ../nbs/06_eval.ipynb #922cf9fd
 def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> mask_trajectory output
@@ -660,16 +794,16 @@ def masks_figure(trajs:dict, # panel title (e.g. 'ghmlc seed0') -> mask_trajecto
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(trajs), figsize=(3.2 * len(trajs), 2.8), squeeze=False, sharey=True)
     for ax, (title, t) in zip(axes[0], trajs.items()):
-        dims = np.asarray(t['dims'], dtype=float)
-        for h in range(dims.shape[1]):
-            ax.plot(t['epoch'], dims[:, h], marker='.', label=level_names[h] if level_names else f'level {h}')
-        if D is not None: ax.axhline(D / 8, color='grey', ls=':', lw=1)
-        agree = f", agreement {t['first_step_agreement']:.2f}" if t.get('first_step_agreement') is not None else ''
-        ax.set_title(f"{title} ({'hard' if t['method'] == 'ghmlc' else 'argmax'}{agree})", fontsize=9); ax.set_xlabel('epoch')
+        _mask_panel(ax, title, t, D, level_names)
     axes[0, 0].set_ylabel('dimensions'); axes[0, -1].legend(fontsize=8)
     fig.tight_layout()
     _save_png(fig, path_png)
     return fig
+
+# %% ../nbs/06_eval.ipynb #2f5f9cf7
+def _verdict(v:float, good) -> bool|None:
+    "`good(v)`, or no verdict (None) for a number the log lacks (nan)."
+    return None if math.isnan(v) else bool(good(v))
 
 # %% ../nbs/06_eval.ipynb #e4075d5b
 def mask_health(traj:dict, # from mask_trajectory
@@ -681,7 +815,7 @@ def mask_health(traj:dict, # from mask_trajectory
     if not D >= 1: raise ValueError(f"`D` must be the projection dimension (>= 1), got {D}.")
     dims = np.asarray(traj['dims'], dtype=float)
     later = dims[1:] if len(dims) > 1 else dims
-    ok = lambda v, good: None if math.isnan(v) else bool(good(v))      # a number the log lacks: no verdict
+    ok = _verdict
     out = dict(method=traj['method'], D=int(D), threshold=min_frac * D, final_dims=dims[-1].tolist(),
                min_dims_after_1=float(later.min()))
     if traj['method'] == 'ghmlc': out['dims_ok'] = ok(out['min_dims_after_1'], lambda v: v > min_frac * D)
@@ -722,6 +856,15 @@ def _mask_views(x, masks, h):
     others = torch.cat([masks[:h], masks[h + 1:]]).any(0)
     return x[:, masks[h]], x[:, others]
 
+# %% ../nbs/06_eval.ipynb #4f177c0a
+def _level_selectivity(Xtr, ptr, Xte, pte, masks, h:int, n_classes:list, acc_all:list, kw:dict) -> dict:
+    "Level `h`'s probes on its own and on the other levels' dimensions, their gaps to all dimensions, and chance."
+    (otr, xtr_), (ote, xte_) = _mask_views(Xtr, masks, h), _mask_views(Xte, masks, h)
+    own, oth = (_probe_acc(a, ptr[:, h], b, pte[:, h], n_classes[h], **kw) for a, b in ((otr, ote), (xtr_, xte_)))
+    return dict(acc_all=acc_all[h], acc_own=own, acc_other=oth, own_gap=acc_all[h] - own, other_gap=acc_all[h] - oth,
+                chance=_probe_acc(Xtr[:, :0], ptr[:, h], Xte[:, :0], pte[:, h], n_classes[h]),
+                n_own=int(masks[h].sum()) if not callable(masks) else None)
+
 # %% ../nbs/06_eval.ipynb #6bd72695
 def selectivity(z_train:torch.Tensor, # training projections [N, D]
                 paths_train:torch.Tensor, # their label paths [N, L]
@@ -745,11 +888,7 @@ def selectivity(z_train:torch.Tensor, # training projections [N, D]
     out = {k: [] for k in ('acc_all', 'acc_own', 'acc_other', 'own_gap', 'other_gap', 'chance', 'n_own', 'own_ok', 'other_ok')}
     acc_all = linear_eval(Xtr, ptr, Xte, pte, n_classes, leaf=False, **kw)['acc']
     for h in range(L):
-        (otr, xtr_), (ote, xte_) = _mask_views(Xtr, masks, h), _mask_views(Xte, masks, h)
-        own, oth = (_probe_acc(a, ptr[:, h], b, pte[:, h], n_classes[h], **kw) for a, b in ((otr, ote), (xtr_, xte_)))
-        vals = dict(acc_all=acc_all[h], acc_own=own, acc_other=oth, own_gap=acc_all[h] - own, other_gap=acc_all[h] - oth,
-                    chance=_probe_acc(Xtr[:, :0], ptr[:, h], Xte[:, :0], pte[:, h], n_classes[h]),
-                    n_own=int(masks[h].sum()) if not callable(masks) else None)
+        vals = _level_selectivity(Xtr, ptr, Xte, pte, masks, h, n_classes, acc_all, kw)
         vals.update(own_ok=vals['own_gap'] <= own_tol, other_ok=vals['other_gap'] >= other_drop)
         for k, v in vals.items(): out[k].append(v)
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ENCODERS', 'SmallCNN', 'BasicBlock', 'Bottleneck', 'CifarResNet', 'cifar_resnet18', 'cifar_resnet50', 'PointNet',
@@ -37,10 +38,12 @@ class SmallCNN(nn.Module):
         self.body = nn.Sequential(_conv_bn(in_channels, width, 2), _conv_bn(width, 2*width, 2), _conv_bn(2*width, 4*width, 2))
         self.fc = nn.Linear(4*width * self.grid**2, feat_dim)
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        "Images `[B, C, H, W]` -> features `[B, feat_dim]`."
-        x = F.adaptive_avg_pool2d(self.body(x), self.grid)
-        return F.relu(self.fc(torch.flatten(x, 1)))
+# %% ../nbs/04_models.ipynb #c5b8163a
+@patch
+def forward(self:SmallCNN, x:torch.Tensor) -> torch.Tensor:
+    "Images `[B, C, H, W]` -> features `[B, feat_dim]`."
+    x = F.adaptive_avg_pool2d(self.body(x), self.grid)
+    return F.relu(self.fc(torch.flatten(x, 1)))
 
 # %% ../nbs/04_models.ipynb #8b0e25f7
 class BasicBlock(nn.Module):
@@ -63,6 +66,19 @@ class Bottleneck(nn.Module):
         self.shortcut = nn.Identity() if stride == 1 and ni == no else _conv_bn(ni, no, stride, ks=1, act=False)
     def forward(self, x): return F.relu(self.convs(x) + self.shortcut(x))
 
+# %% ../nbs/04_models.ipynb #9c44114b
+def _resnet_stages(block:type, layers:list, width:int) -> tuple:
+    "The four stages of a ResNet (the first block of stages 2-4 halves the size) and the channels they end with."
+    stages, ni = [], width
+    for i, n in enumerate(layers):
+        nf = width * 2**i
+        blocks = []
+        for j in range(n):
+            blocks.append(block(ni, nf, stride=2 if (i > 0 and j == 0) else 1))
+            ni = nf * block.expansion
+        stages.append(nn.Sequential(*blocks))
+    return nn.Sequential(*stages), ni
+
 # %% ../nbs/04_models.ipynb #9ad15155
 class CifarResNet(nn.Module):
     "ResNet with a CIFAR stem (3x3 convolution, stride 1, no max-pool); returns the pooled features `[B, feat_dim]`."
@@ -76,20 +92,14 @@ class CifarResNet(nn.Module):
         if len(layers) != 4: raise ValueError(f"CifarResNet: `layers` needs 4 stage sizes, got {layers}.")
         self.in_channels = in_channels
         self.stem = _conv_bn(in_channels, width, 1)
-        stages, ni = [], width
-        for i, n in enumerate(layers):
-            nf = width * 2**i
-            blocks = []
-            for j in range(n):
-                blocks.append(block(ni, nf, stride=2 if (i > 0 and j == 0) else 1))
-                ni = nf * block.expansion
-            stages.append(nn.Sequential(*blocks))
-        self.stages = nn.Sequential(*stages)
+        self.stages, ni = _resnet_stages(block, layers, width)
         self.feat_dim = ni
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        "Images `[B, C, H, W]` -> features `[B, feat_dim]`."
-        return torch.flatten(F.adaptive_avg_pool2d(self.stages(self.stem(x)), 1), 1)
+# %% ../nbs/04_models.ipynb #ca85dc00
+@patch
+def forward(self:CifarResNet, x:torch.Tensor) -> torch.Tensor:
+    "Images `[B, C, H, W]` -> features `[B, feat_dim]`."
+    return torch.flatten(F.adaptive_avg_pool2d(self.stages(self.stem(x)), 1), 1)
 
 # %% ../nbs/04_models.ipynb #a8412e6a
 def cifar_resnet18(in_channels:int=3, # image channels
@@ -137,13 +147,15 @@ class PointNet(nn.Module):
         self.tnet = _TNet(in_dim) if input_transform else None
         self.mlp = _mlp1d([in_dim, 64, 64, 64, 128, feat_dim])
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        "Points `[B, N, in_dim]` -> features `[B, feat_dim]`."
-        if x.ndim != 3 or x.shape[-1] != self.in_dim:
-            raise ValueError(f"PointNet: `x` must be [B, N, {self.in_dim}] points, got shape {tuple(x.shape)}.")
-        x = x.transpose(1, 2)  # [B, in_dim, N]
-        if self.tnet is not None: x = torch.bmm(self.tnet(x), x)
-        return self.mlp(x).amax(-1)
+# %% ../nbs/04_models.ipynb #d8649823
+@patch
+def forward(self:PointNet, x:torch.Tensor) -> torch.Tensor:
+    "Points `[B, N, in_dim]` -> features `[B, feat_dim]`."
+    if x.ndim != 3 or x.shape[-1] != self.in_dim:
+        raise ValueError(f"PointNet: `x` must be [B, N, {self.in_dim}] points, got shape {tuple(x.shape)}.")
+    x = x.transpose(1, 2)  # [B, in_dim, N]
+    if self.tnet is not None: x = torch.bmm(self.tnet(x), x)
+    return self.mlp(x).amax(-1)
 
 # %% ../nbs/04_models.ipynb #b337748b
 class MLPEncoder(nn.Module):
@@ -162,11 +174,13 @@ class MLPEncoder(nn.Module):
         self.net = nn.Sequential(*[m for ni, nf in zip(sizes[:-1], sizes[1:])
                                    for m in (nn.Linear(ni, nf, bias=False), nn.BatchNorm1d(nf), nn.ReLU(inplace=True))])
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        "Vectors `[B, in_dim]` -> features `[B, feat_dim]`."
-        if x.ndim != 2 or x.shape[1] != self.in_dim:
-            raise ValueError(f"MLPEncoder: `x` must be [B, {self.in_dim}] feature vectors, got shape {tuple(x.shape)}.")
-        return self.net(x)
+# %% ../nbs/04_models.ipynb #2395d8dc
+@patch
+def forward(self:MLPEncoder, x:torch.Tensor) -> torch.Tensor:
+    "Vectors `[B, in_dim]` -> features `[B, feat_dim]`."
+    if x.ndim != 2 or x.shape[1] != self.in_dim:
+        raise ValueError(f"MLPEncoder: `x` must be [B, {self.in_dim}] feature vectors, got shape {tuple(x.shape)}.")
+    return self.net(x)
 
 # %% ../nbs/04_models.ipynb #3a1d1d11
 class ProjectionHead(nn.Module):
@@ -201,24 +215,42 @@ class ContrastiveModel(nn.Module):
         self.feat_dim = getattr(encoder, 'feat_dim', None)
         self.proj_dim = getattr(head, 'out_dim', None)
 
-    def encode(self, x:torch.Tensor) -> torch.Tensor:
-        "Encoder features of a batch without views: `[B, ...]` -> `[B, F]`."
-        if self.channels_last and x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
-        return self.encoder(x)
+# %% ../nbs/04_models.ipynb #74ab885e
+@patch
+def encode(self:ContrastiveModel, x:torch.Tensor) -> torch.Tensor:
+    "Encoder features of a batch without views: `[B, ...]` -> `[B, F]`."
+    if self.channels_last and x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
+    return self.encoder(x)
 
-    def forward(self, x:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        "Views `[B, V, ...]` -> (features `[B, V, F]`, projections `[B, V, D]`)."
-        if x.ndim < 3:
-            raise ValueError(f"ContrastiveModel: `x` must be [B, V, ...] (a view axis after the batch axis), "
-                             f"got shape {tuple(x.shape)}; use `.encode` for a batch without views.")
-        b, v = x.shape[:2]
-        feats = self.encode(x.reshape(b * v, *x.shape[2:]))
-        z = self.head(feats)
-        return feats.view(b, v, -1), z.view(b, v, -1)
+# %% ../nbs/04_models.ipynb #251144f8
+@patch
+def forward(self:ContrastiveModel, x:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    "Views `[B, V, ...]` -> (features `[B, V, F]`, projections `[B, V, D]`)."
+    if x.ndim < 3:
+        raise ValueError(f"ContrastiveModel: `x` must be [B, V, ...] (a view axis after the batch axis), "
+                         f"got shape {tuple(x.shape)}; use `.encode` for a batch without views.")
+    b, v = x.shape[:2]
+    feats = self.encode(x.reshape(b * v, *x.shape[2:]))
+    z = self.head(feats)
+    return feats.view(b, v, -1), z.view(b, v, -1)
 
 # %% ../nbs/04_models.ipynb #b1f9586a
 ENCODERS = dict(small_cnn=SmallCNN, resnet18=cifar_resnet18, resnet50=cifar_resnet50, pointnet=PointNet, mlp=MLPEncoder)
 
+# %% ../nbs/04_models.ipynb #7d1c126a
+def _make_encoder(encoder, in_channels, width, feat_dim, in_dim) -> nn.Module:
+    "The encoder named `encoder` with its sizes (the default feature size where `feat_dim` is None)."
+    if encoder not in ENCODERS:
+        raise ValueError(f"create_model: unknown `encoder` {encoder!r}; choose one of {sorted(ENCODERS)}.")
+    if encoder == 'small_cnn': return SmallCNN(in_channels, width, feat_dim or 128)
+    if encoder == 'pointnet': return PointNet(feat_dim or 1024, in_dim=in_dim)
+    if encoder == 'mlp': return MLPEncoder(in_channels, feat_dim or 128, hidden=8 * width)
+    fixed = 512 if encoder == 'resnet18' else 2048
+    if feat_dim is not None and feat_dim != fixed:
+        raise ValueError(f"create_model: `feat_dim` is fixed by {encoder} ({fixed}); leave it unset.")
+    return ENCODERS[encoder](in_channels)
+
+# %% ../nbs/04_models.ipynb #6b307b32
 def create_model(encoder:str='small_cnn', # one of ENCODERS: 'small_cnn', 'resnet18', 'resnet50', 'pointnet', 'mlp'
                  in_channels:int=1, # image channels (mlp: the size of the feature vectors; ignored by PointNet, which takes in_dim coordinates)
                  width:int=32, # SmallCNN's first-block width (mlp: hidden size 8 * width; ignored by the others)
@@ -229,15 +261,6 @@ def create_model(encoder:str='small_cnn', # one of ENCODERS: 'small_cnn', 'resne
                  channels_last:bool=False, # convert image batches to channels-last (see ContrastiveModel)
                 ) -> ContrastiveModel:
     "Build a `ContrastiveModel` from an encoder name and sizes."
-    if encoder not in ENCODERS:
-        raise ValueError(f"create_model: unknown `encoder` {encoder!r}; choose one of {sorted(ENCODERS)}.")
-    if encoder == 'small_cnn': enc = SmallCNN(in_channels, width, feat_dim or 128)
-    elif encoder == 'pointnet': enc = PointNet(feat_dim or 1024, in_dim=in_dim)
-    elif encoder == 'mlp': enc = MLPEncoder(in_channels, feat_dim or 128, hidden=8 * width)
-    else:
-        fixed = 512 if encoder == 'resnet18' else 2048
-        if feat_dim is not None and feat_dim != fixed:
-            raise ValueError(f"create_model: `feat_dim` is fixed by {encoder} ({fixed}); leave it unset.")
-        enc = ENCODERS[encoder](in_channels)
+    enc = _make_encoder(encoder, in_channels, width, feat_dim, in_dim)
     model = ContrastiveModel(enc, ProjectionHead(enc.feat_dim, proj_hidden, proj_dim), channels_last=channels_last)
     return model.to(memory_format=torch.channels_last) if channels_last else model
