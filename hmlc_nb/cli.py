@@ -13,7 +13,8 @@ from .checkpoint import (_write_json, RUN_FILES, run_lock, lock_run, unlock_run,
                                 record_files, remove_recorded)
 from .train import Trainer, TrainingInterrupted, NonFiniteLossError, check_setup
 from .distributed import is_dist, cleanup_distributed
-from .data import OWN_SOURCES, data_defaults, make_datasets
+from .data import make_datasets
+from .owndata import OWN_SOURCES, data_defaults
 
 # %% auto #0
 __all__ = ['add_config_options', 'load_config_file', 'fit_to_data', 'config_from_args', 'measure_masks', 'TensorBoardLog',
