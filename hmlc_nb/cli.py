@@ -4,20 +4,21 @@
 
 # %% ../nbs/07_cli.ipynb #b07d083f
 from __future__ import annotations
-import argparse, difflib, json, math, os, re, shutil, signal, sys, time
+import argparse, difflib, json, os, shutil, signal, sys, time
 from dataclasses import asdict, fields
 from pathlib import Path
 import torch
 from .config import TrainConfig, PRESETS, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config
-from .checkpoint import (_write_json, RUN_FILES, run_lock, lock_run, unlock_run, check_out, prepare_out, read_manifest,
-                                record_files, remove_recorded)
-from .train import Trainer, TrainingInterrupted, NonFiniteLossError, check_setup
-from .distributed import is_dist, cleanup_distributed
-from .data import OWN_SOURCES, data_defaults, make_datasets
+from .checkpoint import (_write_json, RUN_FILES, run_lock, check_out, prepare_out, read_manifest, record_files,
+                                remove_recorded)
+from .train import TrainingInterrupted, NonFiniteLossError, check_setup
+from .data import make_datasets
+from .owndata import OWN_SOURCES, data_defaults
+from .pipeline import _log_to_stderr, _data_label, _check_out_vs_data, run_training, _set_threads, _in_ipython
 
 # %% auto #0
-__all__ = ['add_config_options', 'load_config_file', 'fit_to_data', 'config_from_args', 'measure_masks', 'TensorBoardLog',
-           'run_training', 'auto_threads', 'compare_table', 'train_main', 'compare_main', 'main']
+__all__ = ['add_config_options', 'load_config_file', 'fit_to_data', 'config_from_args', 'compare_table', 'train_main',
+           'compare_main', 'main']
 
 # %% ../nbs/07_cli.ipynb #1391429a
 def _parse_bool(s:str) -> bool:
@@ -141,238 +142,6 @@ def config_from_args(ns:argparse.Namespace, # parsed options (--preset, --config
     else: cfg = get_config(ns.preset, **overrides)
     return fit_to_data(cfg, given) if cfg.dataset in OWN_SOURCES else cfg
 
-# %% ../nbs/07_cli.ipynb #a42ee868
-def _log_to_stderr(*a): print(*a, file=sys.stderr, flush=True)
-
-# %% ../nbs/07_cli.ipynb #da8637cf
-def _data_label(cfg:TrainConfig) -> str:
-    "What a run trains on, for a command's first line: the dataset (your own data's file or folder), and the preset when it is another name."
-    name = f"{cfg.dataset} '{cfg.data_root}'" if cfg.dataset in OWN_SOURCES else cfg.dataset
-    return name if cfg.preset == cfg.dataset else f"{name} (preset {cfg.preset})"
-
-# %% ../nbs/07_cli.ipynb #8fb97409
-def _headline(m:dict) -> dict:
-    "The quick-look numbers of an `evaluate_model` result (the top-level keys of `results.json`)."
-    enc, proj = m.get('encoder', {}), m.get('projection', {})
-    return dict(linear_acc=enc.get('linear'), path_acc=enc.get('linear_path'), knn_acc=enc.get('knn'),
-                silhouette=proj.get('silhouette'), embedding_variance=proj.get('variance'))
-
-# %% ../nbs/07_cli.ipynb #65dbc81e
-def _per_level(d:dict, names:list) -> dict:
-    "`{metric: [v_level0, ...]}` as `{metric: {level name: v}}` (flat keys `selectivity/own_gap/<level>` for the tables)."
-    return {k: ({n: v for n, v in zip(names, vals)} if isinstance(vals, list) else vals) for k, vals in d.items()}
-
-# %% ../nbs/07_cli.ipynb #4a12107e
-def measure_masks(criterion, # the trained loss (Trainer.criterion); methods without masks get masks fitted on the training split
-                  train:tuple, # (feats, z [N, D], paths [N, L]) of the training split, from extract_features
-                  scored:dict, # split name (e.g. 'test', 'val') -> (feats, z, paths) scored by the probes
-                  level_names:list, # the levels' names
-                  history:list|None=None, # the Trainer's per-epoch rows (Trainer.history): mask trajectory and health
-                  epochs:int=50, # selectivity probes: full-batch steps
-                  seed:int=0, # probe and mask-fitting seed
-                 ) -> dict: # masks, selectivity per split, mask_trajectory, mask_health (None without logged masks)
-    "Feature identification of a trained run: the masks on the projections, and the selectivity of each level's dimensions."
-    from hmlc_nb import evaluate as ev
-    from hmlc_nb.masking import GHMLCLoss, AHMLCLoss
-    _, ztr, ptr = train
-    own = any(isinstance(m, (GHMLCLoss, AHMLCLoss)) for m in criterion.modules()) if criterion is not None else False
-    masks = ev.masks_for(criterion, ztr, ptr, seed=seed)
-    out = dict(masks=dict(source='learned' if own else 'fitted', D=int(ztr.shape[1]),
-                          dims={n: int(m.sum()) for n, m in zip(level_names, masks)}))
-    a0 = next((m.first_assignment() for m in criterion.modules() if isinstance(m, (GHMLCLoss, AHMLCLoss))), None) if own else None
-    if a0 is not None and a0.shape[0] == masks.shape[1]:       # share of dimensions still in their level of the first step
-        out['masks']['first_step_agreement'] = float((masks.float().argmax(0).cpu() == a0.cpu()).float().mean())
-    out['selectivity'] = {split: _per_level(ev.selectivity(ztr, ptr, z, p, masks, epochs=epochs, seed=seed), level_names)
-                          for split, (_, z, p) in scored.items()}
-    traj = None
-    if history:
-        try: traj = ev.mask_trajectory(history)
-        except ValueError: traj = None                                   # the method logs no masks
-    if traj and 'first_step_agreement' in out['masks']: traj['first_step_agreement'] = out['masks']['first_step_agreement']
-    out['mask_trajectory'] = traj
-    out['mask_health'] = ev.mask_health(traj, int(ztr.shape[1])) if traj else None
-    return out
-
-# %% ../nbs/07_cli.ipynb #aad170f2
-def _flat_scalars(d, names:list, prefix:str='') -> dict:
-    "The numbers of a nested result as `{'a/b/level': value}`; lists as long as `names` are keyed by level name."
-    out = {}
-    if isinstance(d, dict):
-        for k, v in d.items(): out.update(_flat_scalars(v, names, f'{prefix}/{k}' if prefix else str(k)))
-    elif isinstance(d, (list, tuple)) and len(d) == len(names):
-        for n, v in zip(names, d): out.update(_flat_scalars(v, names, f'{prefix}/{n}'))
-    elif isinstance(d, (int, float)) and not isinstance(d, bool) and math.isfinite(d): out[prefix] = float(d)
-    return out
-
-# %% ../nbs/07_cli.ipynb #1e935c89
-class TensorBoardLog:
-    "Training callback writing TensorBoard events: per step loss, lr and the loss's statistics; per epoch the log row; `results` at the end."
-    def __init__(self,
-                 log_dir, # where the event files go (created at the first step)
-                 record=None, # record(paths): called with the event files each new writer made (the run folder's record)
-                ):
-        try: from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            raise ValueError("--tensorboard (TrainConfig.tensorboard) needs the tensorboard package: pip install tensorboard, "
-                             "or run without --tensorboard.") from None
-        self.log_dir, self._make, self.writer, self._prev, self.record = Path(log_dir), SummaryWriter, None, (0.0, 0), record
-
-    def _w(self):
-        if self.writer is None:
-            before = set(self.log_dir.iterdir()) if self.log_dir.is_dir() else set()
-            self.writer = self._make(str(self.log_dir))
-            if self.record: self.record(sorted(set(self.log_dir.iterdir()) - before))
-        return self.writer
-
-    def _named(self, stats:dict, names:list) -> dict:
-        "Per-level keys (`dims_0`) named by level (`dims_coarse`)."
-        return {(re.sub(r'_(\d+)$', lambda m: '_' + names[int(m.group(1))], k) if re.search(r'_(\d+)$', k)
-                 and int(re.search(r'_(\d+)$', k).group(1)) < len(names) else k): v for k, v in stats.items()}
-
-    def __call__(self, trainer, event):
-        if trainer.rank != 0: return
-        w, step, names = self._w(), trainer.global_step, list(trainer.hierarchy.level_names)
-        if event == 'step':
-            s, n = trainer._ep['loss_sum'], trainer._ep['steps']
-            ps, pn = self._prev if n > self._prev[1] else (0.0, 0)  # a new epoch starts the sums again
-            self._prev = (s, n)
-            w.add_scalar('train/loss', (s - ps) / max(n - pn, 1), step)
-            w.add_scalar('train/lr', trainer.sched.get_last_lr()[0], step)
-            for k, v in _flat_scalars(self._named(trainer.criterion.stats(), names), names).items(): w.add_scalar(f'train/{k}', v, step)
-        elif event == 'epoch' and trainer.history:
-            for k, v in _flat_scalars(self._named(trainer.history[-1], names), names).items(): w.add_scalar(f'epoch/{k}', v, trainer.epoch)
-
-    def results(self,
-                res:dict, # the results of run_training
-                step:int, # the global step they belong to
-               ):
-        "Write the evaluation's numbers (`encoder`, `projection`, `val`, `selectivity`) under `results/`."
-        names = res.get('level_names', [])
-        for key in ('encoder', 'projection', 'val', 'selectivity'):
-            for k, v in _flat_scalars(res.get(key) or {}, names, key).items(): self._w().add_scalar(f'results/{k}', v, step)
-
-    def close(self):
-        "Flush and close the event file."
-        if self.writer is not None: self.writer.close(); self.writer = None
-
-# %% ../nbs/07_cli.ipynb #4cb78485
-def _check_out_vs_data(cfg:TrainConfig, out):
-    "Refuse an `--out` that is the folder tree `--data_root` of your own data or lies inside it (the run's files would become part of the data)."
-    if cfg.dataset not in OWN_SOURCES or not cfg.data_root: return
-    root = Path(cfg.data_root).expanduser()
-    if not root.is_dir(): return
-    o, r = Path(out).expanduser().resolve(), root.resolve()
-    if o == r or r in o.parents:
-        raise ValueError(f"--out '{out}' is {'the folder' if o == r else 'inside the folder'} --data_root '{cfg.data_root}': "
-                         f"the run's files would become part of your data (a folder tree reads every subfolder as a class). "
-                         f"Choose an --out outside the data.")
-
-# %% ../nbs/07_cli.ipynb #e25c4bb1
-def run_training(cfg:TrainConfig, # the run's settings
-                 out, # run folder
-                 resume:bool=False, # continue the run in out
-                 overwrite:bool=False, # replace the run in out
-                 evaluate:bool=True, # evaluate and write results.json
-                 figure:bool=True, # write tsne.png
-                 tsne_points:int=1000, # samples in the t-SNE
-                 probe_epochs:int|None=None, # linear-probe epochs (None: linear_eval's default)
-                 eval_kw:dict|None=None, # more keyword arguments for evaluate_features (e.g. k)
-                 selectivity_epochs:int=50, # feature identification: full-batch steps of each selectivity probe (0: skip it)
-                 threads:int|str|None=None, # CPU threads in use (recorded); 'auto': adapt them to the load while training
-                 log=_log_to_stderr, # where messages go
-                ) -> dict|None: # the results (also in out/results.json); None on DDP ranks other than 0
-    "Train `cfg` into `out`, evaluate the encoder, the projection and its masks, write results, embeddings and the figures."
-    out = Path(out)
-    _check_out_vs_data(cfg, out)
-    tbdir = out / 'tensorboard'
-    if cfg.tensorboard and (tbdir.is_symlink() or (tbdir.exists() and not tbdir.is_dir())):
-        raise FileExistsError(f"'{tbdir}' is {'a symbolic link' if tbdir.is_symlink() else 'a file'}: --tensorboard writes its "
-                              f"event files into a folder of the run's own. Move it away, or choose another --out.")
-    def record(*names): record_files(out, 'hmlc_train', add=names)  # the run folder's record lists a file before it is written
-    if evaluate:  # settings the evaluation would refuse fail now, not after training
-        from hmlc_nb.evaluate import check_eval_args
-        check_eval_args(probe_epochs=probe_epochs, tsne_points=tsne_points if figure else None,
-                        n_test=cfg.n_test or None, n_train=cfg.n_train or None)
-    t0 = time.time()
-    gov = [_ThreadGovernor(log=log)] if threads == 'auto' else []
-    tb = (TensorBoardLog(tbdir, record=lambda ps: record('tensorboard/', *(f'tensorboard/{p.name}' for p in ps)))
-          if cfg.tensorboard else None)  # no package: an error before anything is written
-    joined = is_dist()  # a process group made by the Trainer (torchrun) is left here, right after training
-    tr = held = None
-    try:
-        tr = Trainer(cfg, out, resume=resume, overwrite=overwrite, log=log, callbacks=gov + ([tb] if tb else []))
-        if tr.rank == 0: held = lock_run(out)  # kept after training: the results are written under the run's lock too
-        tr.fit()
-    except BaseException: unlock_run(held); raise
-    finally:
-        if tb: tb.close()  # the results, if any, go to a second event file in the same folder
-        if not joined:
-            if tr is not None: tr.ddp = None  # the DDP wrapper (its reducer) goes before its process group
-            cleanup_distributed()
-    if tr.rank != 0: return None
-    try:
-        train_wall = time.time() - t0
-        res = dict(method=cfg.method, preset=cfg.preset, seed=cfg.seed, dataset=cfg.dataset, encoder=cfg.encoder,
-                   level_names=list(tr.hierarchy.level_names), epochs=tr.epoch, steps=tr.global_step,
-                   seconds=round(tr.elapsed, 2), train_wall_seconds=round(train_wall, 2), device=str(tr.device),
-                   device_name=torch.cuda.get_device_name(tr.device) if tr.device.type == 'cuda' else 'cpu',
-                   final_loss=tr.history[-1]['loss'] if tr.history else None, n_train=len(tr.train_ds),
-                   n_val=len(tr.val_ds) if tr.val_ds is not None else 0,
-                   n_test=len(tr.test_ds), threads=threads if threads is not None else torch.get_num_threads(),
-                   thread_changes=gov[0].changes if gov else 0, config=asdict(cfg),
-                   checkpoint=str(tr.checkpoint) if tr.checkpoint else None)
-        if tr.world > 1: res.update(world_size=tr.world, batch_per_process=cfg.batch_size // tr.world)
-        if not evaluate: return res
-        from hmlc_nb import evaluate as ev
-        t1 = time.time()
-        kw = dict(eval_kw or {})
-        if probe_epochs is not None: kw['linear'] = dict(kw.get('linear', {}), epochs=probe_epochs)
-        kw.setdefault('seed', cfg.seed)
-        m, trd, ted = ev.evaluate_model(tr.model, tr.train_ds, tr.test_ds, tr.hierarchy, device=tr.device,
-                                        return_features=True, **kw)
-        res.update(m); res.update(_headline(m))
-        if getattr(tr.train_ds, 'split_info', None): res['split'] = tr.train_ds.split_info   # long tail / uneven groups: counts
-        names, scored = res['level_names'], dict(test=ted)
-        if tr.val_ds is not None:  # probes trained on the rest of the training data, scored on the validation share
-            scored['val'] = ev.extract_features(tr.model, tr.val_ds, device=tr.device)  # the training features are reused
-            mv = ev.evaluate_features(trd, scored['val'], tr.hierarchy, **kw)
-            res['val'] = dict(mv, **_headline(mv))
-        if selectivity_epochs:
-            t2 = time.time()
-            try:
-                fi = measure_masks(tr.criterion, trd, scored, names, history=tr.history, epochs=selectivity_epochs, seed=cfg.seed)
-                sel = fi.pop('selectivity')
-                res.update(fi, selectivity=sel['test'])
-                if 'val' in sel: res['val']['selectivity'] = sel['val']
-            except (ValueError, RuntimeError, FloatingPointError) as e:  # the trained run and its other results are kept
-                log(f"{cfg.method}: no feature-identification measurement: {e}")
-                res['selectivity_error'] = str(e)
-            res['selectivity_seconds'] = round(time.time() - t2, 2)
-        res['eval_seconds'] = round(time.time() - t1, 2)
-        feats, z, paths = ted
-        record('embeddings.pt')
-        torch.save(dict(z=z.cpu(), paths=paths.cpu(), level_names=names), out / 'embeddings.pt.tmp')
-        os.replace(out / 'embeddings.pt.tmp', out / 'embeddings.pt')
-        if figure:
-            import matplotlib.pyplot as plt
-            record('tsne.png')
-            fig = ev.tsne_figure({cfg.method: z}, paths, names, path_png=out / 'tsne.png', max_points=tsne_points, seed=cfg.seed)
-            plt.close(fig)
-            res['figure'] = str(out / 'tsne.png')
-            if res.get('mask_trajectory'):
-                record('masks.png')
-                plt.close(ev.masks_figure({f'{cfg.method} seed{cfg.seed}': res['mask_trajectory']}, path_png=out / 'masks.png',
-                                          D=res['masks']['D'], level_names=names))
-                res['masks_figure'] = str(out / 'masks.png')
-            elif 'masks.png' in (read_manifest(out) or {}).get('files', []) and (out / 'masks.png').is_file():  # the run's, from before a resume
-                (out / 'masks.png').unlink(); record_files(out, 'hmlc_train', drop=['masks.png'])
-        res['wall_seconds'] = round(time.time() - t0, 2)
-        if tb: tb.results(res, tr.global_step); tb.close(); res['tensorboard'] = str(out / 'tensorboard')
-        record('results.json')
-        _write_json(out / 'results.json', res)
-        return res
-    finally: unlock_run(held)
-
 # %% ../nbs/07_cli.ipynb #0067f44c
 _EXIT_SIGNAL = dict(SIGINT=130, SIGTERM=143)
 
@@ -401,71 +170,6 @@ def _common_options(p):
     p.add_argument('--threads', type=_int_at_least(0), default=0,
                    help="CPU threads for torch and scikit-learn; 0 (default): OMP_NUM_THREADS if set, else all cores "
                         "when the machine is idle and fewer when other processes keep cores busy")
-
-# %% ../nbs/07_cli.ipynb #30c8d886
-def auto_threads(ncpu:int|None=None, # cores this process may use (default: its CPU affinity)
-                 load:float|None=None, # 1-minute load average of the machine (default: os.getloadavg())
-                ) -> int:
-    "Threads that do not oversubscribe the cores: the cores minus those the other processes keep busy (at least 1)."
-    ncpu = ncpu or (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
-    if load is None:
-        try: load = os.getloadavg()[0]
-        except (OSError, AttributeError): load = 0.0
-    return max(1, min(ncpu, int(round(ncpu - load))))
-
-# %% ../nbs/07_cli.ipynb #e67908a6
-def _cpu_busy() -> tuple|None:
-    "(seconds of CPU the whole machine has been busy, seconds this process has used, monotonic time), from /proc/stat."
-    try:
-        with open('/proc/stat') as f: v = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError): return None
-    busy = (sum(v) - v[3] - (v[4] if len(v) > 4 else 0)) / os.sysconf('SC_CLK_TCK')  # all but idle and iowait
-    t = os.times()
-    return busy, t.user + t.system, time.monotonic()
-
-# %% ../nbs/07_cli.ipynb #09332ec3
-class _ThreadGovernor:
-    "Training callback: every few seconds, set torch's threads to the cores that other processes leave free."
-    def __init__(self,
-                 ncpu:int|None=None, # cores this process may use (default: its CPU affinity)
-                 every:float=3.0, # seconds between two decisions
-                 log=None, # where to report a change (None: silent)
-                ):
-        self.ncpu = ncpu or (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1)
-        self.every, self.log, self.last, self.changes = every, log, _cpu_busy(), 0
-
-    def others(self, a, b) -> float:
-        "Cores kept busy by other processes between two `_cpu_busy()` samples."
-        return max(0.0, ((b[0] - a[0]) - (b[1] - a[1])) / max(b[2] - a[2], 1e-6))
-
-    def __call__(self, trainer, event):
-        if self.last is None or (trainer is not None and trainer.device.type != 'cpu'): return
-        now = _cpu_busy()
-        if now is None or now[2] - self.last[2] < self.every: return
-        n = max(1, min(self.ncpu, int(round(self.ncpu - self.others(self.last, now)))))
-        self.last = now
-        if n != torch.get_num_threads():
-            torch.set_num_threads(n); self.changes += 1
-            if self.log: self.log(f"\n{n} CPU thread(s) from now on (other processes use the rest)")
-
-# %% ../nbs/07_cli.ipynb #3070eb48
-def _in_ipython() -> bool:
-    import builtins
-    return bool(getattr(builtins, '__IPYTHON__', False))
-
-# %% ../nbs/07_cli.ipynb #236e3c65
-def _set_threads(n:int) -> int|str:
-    "Use `n` threads; `n=0`: keep OMP_NUM_THREADS or a notebook's setting, else start at `auto_threads()` and return 'auto'."
-    fixed = n and n > 0
-    if not fixed:
-        if os.environ.get('OMP_NUM_THREADS') or _in_ipython(): return torch.get_num_threads()
-        n = auto_threads()
-    torch.set_num_threads(n)
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(1 if not fixed else n)  # scikit-learn (t-SNE, silhouette): 1 thread unless asked
-    except ImportError: pass
-    return n if fixed else 'auto'
 
 # %% ../nbs/07_cli.ipynb #df61c426
 def _env_rank() -> int:

@@ -12,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .hierarchy import Hierarchy, prefix_ids
 from .losses import _check_features, _check_temperature, _as_labels, _row_ids
+from .splits import SplitDataset, _targets_of
 
 # %% auto #0
 __all__ = ['long_tail_counts', 'long_tail_indices', 'parse_sizes', 'coarse_leaves', 'relabel_paths', 'ImbalancedSplit',
@@ -124,21 +125,14 @@ def relabel_paths(hierarchy:Hierarchy, # the full hierarchy
     return new_h, remap
 
 # %% ../nbs/01b_imbalance.ipynb #a654502c
-class ImbalancedSplit(torch.utils.data.Dataset):
-    "The samples `indices` of `ds` with the label paths `targets` and the hierarchy `hierarchy` (a relabelled subset)."
+class ImbalancedSplit(SplitDataset):
+    "The samples `indices` of `ds` with the label paths `targets` and the hierarchy `hierarchy`: a relabelled `SplitDataset`."
     def __init__(self,
                  ds, # a dataset returning (x, path), with .targets [N, L] (and .data for the fast path)
                  indices, # the samples kept, in this order
                  targets:torch.Tensor, # their label paths [n, L] in hierarchy
                  hierarchy:Hierarchy, # the hierarchy of targets
-                ):
-        from hmlc_nb.data import is_tensor_dataset
-        self.dataset, self.indices, self.hierarchy = ds, torch.as_tensor(indices, dtype=torch.long), hierarchy
-        self.targets = torch.as_tensor(targets).long()
-        if len(self.targets) != len(self.indices): raise ValueError(f"{len(self.indices)} indices but {len(self.targets)} targets.")
-        if is_tensor_dataset(ds): self.data = ds.data[self.indices]
-    def __len__(self): return len(self.indices)
-    def __getitem__(self, i): return self.dataset[int(self.indices[i])][0], self.targets[i]
+                ): super().__init__(ds, indices, targets, hierarchy)
 
 # %% ../nbs/01b_imbalance.ipynb #efbd5144
 def split_counts(paths:torch.Tensor, # label paths [N, L] of a training split
@@ -161,7 +155,6 @@ def apply_imbalance(train, # training split (balanced), with .targets and .hiera
                     seed:int=0, # seed of both draws (data_seed)
                    ) -> tuple: # (train, val, test); train carries .split_info when anything changed
     "Uneven coarse groups on every split, then a long-tailed training split; validation and test stay balanced per leaf."
-    from hmlc_nb.data import _targets_of
     sizes = parse_sizes(coarse_sizes)
     long_tail_counts(1, 1, imbalance); _check_order(order)   # the ratio and order checked even when nothing is to do
     if imbalance == 1 and not sizes: return train, val, test

@@ -13,7 +13,8 @@ import torch.distributed as dist
 from fastcore.basics import patch
 from .hierarchy import Hierarchy
 from .models import create_model
-from .data import make_datasets, is_tensor_dataset, _targets_of
+from .data import make_datasets
+from .splits import is_tensor_dataset, _targets_of
 from .augment import make_transform
 from .distributed import _ddp_setup, _on_main, _main_first, _any_rank, _rank_seed, _GlobalStep, _TensorBatches, _LoaderBatches
 from .config import TrainConfig, ConfigError, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config, _fail, PRESETS

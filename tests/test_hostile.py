@@ -751,7 +751,7 @@ def _png(path, size=8, value=128):
     Image.fromarray(np.full((size, size, 3), value, np.uint8)).save(path)
 
 def _image_folder():
-    from hmlc_nb.data import HierarchicalImageFolder
+    from hmlc_nb.owndata import HierarchicalImageFolder
     return HierarchicalImageFolder
 
 def test_image_folder_empty_class(tmp_path):
@@ -798,7 +798,7 @@ def _fake_mnist(root, n_img, n_lab):
 @pytest.mark.parametrize('n_img,n_lab', [pytest.param(30, 20, id='mnist-more-images'), pytest.param(20, 30, id='mnist-fewer-images')])
 def test_mnist_images_labels_mismatch(tmp_path, n_img, n_lab):
     "MNIST files whose image and label counts differ: a ValueError naming the files, not an IndexError or a silent mix-up."
-    from hmlc_nb.data import HierarchicalMNIST
+    from hmlc_nb.official import HierarchicalMNIST
     _fake_mnist(tmp_path, n_img, n_lab)
     with pytest.raises(ValueError, match='train-'):
         ds = HierarchicalMNIST(tmp_path, train=True, image_size=32, sub_size=8, n_samples=40)
@@ -807,7 +807,7 @@ def test_mnist_images_labels_mismatch(tmp_path, n_img, n_lab):
 def _offline(monkeypatch):
     "No network: every download raises URLError, as on a machine without a connection."
     import urllib.error
-    import hmlc_nb.data as d
+    import hmlc_nb.official as d
     def no_net(*a, **k): raise urllib.error.URLError('[Errno -3] Temporary failure in name resolution')
     monkeypatch.setattr(d, '_download', no_net)
     try:
@@ -818,13 +818,13 @@ def _offline(monkeypatch):
 def test_mnist_missing_offline_api(tmp_path, monkeypatch):
     "HierarchicalMNIST(download=True) without network: a clear error (FileNotFoundError/ValueError/ConnectionError) naming the folder."
     _offline(monkeypatch)
-    from hmlc_nb.data import HierarchicalMNIST
+    from hmlc_nb.official import HierarchicalMNIST
     with pytest.raises((ValueError, FileNotFoundError, ConnectionError), match=re.escape(str(tmp_path / 'none'))):
         HierarchicalMNIST(tmp_path / 'none', download=True, image_size=32, sub_size=8)
 
 def test_cifar_missing_offline_api(tmp_path, monkeypatch):
     _offline(monkeypatch)
-    from hmlc_nb.data import CIFAR100Hierarchical
+    from hmlc_nb.official import CIFAR100Hierarchical
     with pytest.raises((ValueError, FileNotFoundError, ConnectionError), match=re.escape(str(tmp_path / 'none'))):
         CIFAR100Hierarchical(tmp_path / 'none', download=True)
 

@@ -129,7 +129,7 @@ def test_csv_class_only_in_test(tmp_path):
 
 def test_seeded_split_single_sample_class(tmp_path):
     "A leaf with one sample that the seeded test draw takes: refused rather than scored without ever being trained on."
-    from hmlc_nb.data import val_split
+    from hmlc_nb.splits import val_split
     d = write_tree(tmp_path / 'd', n=9)
     for f in sorted((d / 'vehicle' / 'car').iterdir())[1:]: f.unlink()     # 9 + 9 + 9 images and one car, the last sample
     leaves = torch.tensor([[0, 0]] * 9 + [[0, 1]] * 9 + [[1, 2]] * 9 + [[1, 3]])
@@ -283,7 +283,7 @@ def test_cifar_extracted_files_checked(tmp_path):
 
 def test_cifar_api_pinned_md5(tmp_path):
     "The API checks each extracted file against the published MD5s; with the files' own MD5s it reads them."
-    from hmlc_nb.data import CIFAR100Hierarchical, ChecksumError, _md5
+    from hmlc_nb.official import CIFAR100Hierarchical, ChecksumError, _md5
     base = _tiny_cifar(tmp_path)
     with pytest.raises(ChecksumError, match='meta'): CIFAR100Hierarchical(tmp_path)
     md5 = {n: _md5(base / n) for n in ('train', 'test', 'meta')}

@@ -267,11 +267,11 @@ def test_console_script_folder(tmp_path):
 @pytest.mark.timeout(120)
 def test_folder_too_large_for_memory(tmp_path, capsys, monkeypatch):
     "A tree larger than MAX_IN_MEMORY is read from its files at every step (the DataLoader path), with the same results files."
-    import hmlc_nb.data as hd
-    monkeypatch.setattr(hd, 'MAX_IN_MEMORY', 0)
+    import hmlc_nb.owndata as od, hmlc_nb.images as hi
+    monkeypatch.setattr(od, 'MAX_IN_MEMORY', 0)
     tree = write_tree(tmp_path / 'tree')
     rc, io = train(capsys, '--out', tmp_path / 'run', '--dataset', 'folder', '--data_root', tree, '--method', 'supcon', *TINY)
     assert rc == 0, io.err
     res = results(tmp_path / 'run')
     assert (res['n_train'], res['n_test']) == (24, 8) and set(res['linear_acc']) == {'coarse', 'fine'}
-    assert not any(k[0] == 'load' and str(tree) in k[1][0][0] for k in hd._IMAGE_CACHE)     # never decoded into memory
+    assert not any(k[0] == 'load' and str(tree) in k[1][0][0] for k in hi._IMAGE_CACHE)     # never decoded into memory
