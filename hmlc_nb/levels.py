@@ -14,10 +14,10 @@ from scipy.optimize import linear_sum_assignment
 from fastcore.basics import patch
 from .hierarchy import prefix_ids
 from .masking import (level_relevance, level_increments, _relevance, _check_z_labels, _check_min_dims, _check_choice,
-                             _as_float, _Mixture)
+                             _as_float, _Mixture, _floor_levels, _HardMasker, _check_reals)
 
 # %% auto #0
-__all__ = ['TorchDPGMM', 'dp_level_masks', 'DPGHMLCLoss', 'LevelReport', 'discover_levels', 'LossOnZ']
+__all__ = ['TorchDPGMM', 'dp_level_masks', 'DPMasker', 'DPGHMLCLoss', 'LevelReport', 'discover_levels', 'LossOnZ']
 
 # %% ../nbs/08_levels.ipynb #c3a20f42
 def _betaln(a, b): return torch.lgamma(a) + torch.lgamma(b) - torch.lgamma(a + b)
@@ -226,21 +226,20 @@ def _match_groups(score:np.ndarray) -> np.ndarray:
     g2l = np.full(score.shape[0], -1); g2l[rows] = cols
     return g2l
 
-def _fill_levels(assign:np.ndarray, rel:np.ndarray, L:int, min_dims:int) -> np.ndarray:
-    "Give every level >= `min_dims` dims (by relevance): unused dims (-1) first, then dims of levels that can spare them."
-    a = assign.copy()
-    for h in range(L):
-        need = min_dims - int((a == h).sum())
-        if need <= 0: continue
-        counts = np.bincount(a[a >= 0], minlength=L)
-        order = np.argsort(-rel[:, h], kind='stable')
-        for d in [d for d in order if a[d] < 0] + [d for d in order if a[d] >= 0]:
-            src = a[d]
-            if src == h or (src >= 0 and counts[src] <= min_dims): continue
-            a[d] = h; need -= 1
-            if src >= 0: counts[src] -= 1
-            if need == 0: break
-    return a
+def _dp_levels(rel, dpgmm, match, extra):
+    "Level of each dimension `[D]` (-1: in no level) from the DP's groups of the relevance points `rel` `[D, L]`, and what was found."
+    comp = dpgmm.fit(rel).predict(rel)                                                  # [D]
+    used, group = torch.unique(comp, return_inverse=True)                               # occupied components -> 0..G-1
+    G = len(used)
+    oh = F.one_hot(group, G).to(rel.dtype)
+    score = (oh.T @ rel) / oh.sum(0)[:, None]                                           # [G, L] mean relevance
+    sc = score.double().cpu().numpy()
+    nearest = sc.argmax(1)
+    g2l = _match_groups(sc) if match == 'hungarian' else nearest
+    lvl = np.where(g2l >= 0, g2l, nearest if extra == 'nearest' else -1)
+    assign = torch.as_tensor(lvl[group.cpu().numpy()], device=rel.device)
+    return assign, dict(relevance=rel, groups=group, n_groups=G, group_scores=score, group_sizes=oh.sum(0).long(),
+                        group_level=torch.as_tensor(g2l), nearest_level=torch.as_tensor(nearest), weights=dpgmm.weights_[used])
 
 @torch.no_grad()
 def dp_level_masks(z:torch.Tensor, # projections [B, V, D]
@@ -264,28 +263,59 @@ def dp_level_masks(z:torch.Tensor, # projections [B, V, D]
     _check_min_dims(min_dims, L, D)
     if dpgmm is None: dpgmm = TorchDPGMM(max_groups, n_iter=n_iter, seed=seed)
     rel = _relevance(z, labels, relevance, positives, corrected)                        # [D, L]
-    comp = dpgmm.fit(rel).predict(rel)                                                  # [D]
-    used, group = torch.unique(comp, return_inverse=True)                               # occupied components -> 0..G-1
-    G = len(used)
-    oh = F.one_hot(group, G).to(rel.dtype)
-    score = (oh.T @ rel) / oh.sum(0)[:, None]                                           # [G, L] mean relevance
-    sc = score.double().cpu().numpy()
-    nearest = sc.argmax(1)
-    g2l = _match_groups(sc) if match == 'hungarian' else nearest
-    lvl = np.where(g2l >= 0, g2l, nearest if extra == 'nearest' else -1)
-    a = lvl[group.cpu().numpy()]
-    if min_dims > 0: a = _fill_levels(a, rel.double().cpu().numpy(), L, min_dims)
-    assign = torch.as_tensor(a, device=z.device)
+    assign, info = _dp_levels(rel, dpgmm, match, extra)
+    assign = _floor_levels(assign, rel, L, min_dims)
     masks = assign[None] == torch.arange(L, device=z.device)[:, None]
-    if not return_info: return masks
-    return masks, dict(relevance=rel, groups=group, n_groups=G, group_scores=score, group_sizes=oh.sum(0).long(),
-                       group_level=torch.as_tensor(g2l), nearest_level=torch.as_tensor(nearest),
-                       weights=dpgmm.weights_[used], assign=assign)
+    return (masks, dict(info, assign=assign)) if return_info else masks
 
 # %% ../nbs/08_levels.ipynb #12dae48a
-from .masking import GHMLCLoss
+from .masking import GHMLCLoss, Floored, Relevance
+class DPMasker(_HardMasker):
+    "Hard masks from a Dirichlet-process mixture over the dimensions' relevance points: the number of feature groups is inferred at every step."
+    records = False                      # the groups are refitted: no levels kept over steps, no first_assignment
+    def __init__(self,
+                 n_levels:int, # number of labelled hierarchy levels L
+                 dpgmm:TorchDPGMM|None=None, # the mixture (warm-started); None: TorchDPGMM(8, n_iter=100, seed=0, warm_start=True)
+                 refit_every:int=1, # re-initialise the DP by k-means every this many steps (0: only once, then warm starts)
+                 match:str='hungarian', # group -> level: 'hungarian' or 'nearest' (see dp_level_masks)
+                 extra:str='drop', # dims of groups matched to no level: 'drop' or 'nearest' (see dp_level_masks)
+                 scores:Relevance|None=None, # the relevance points (default `Relevance()`)
+                ):
+        super().__init__(n_levels, scores)
+        _check_choice('match', match, ('hungarian', 'nearest'), 'DPMasker: '); _check_choice('extra', extra, ('drop', 'nearest'), 'DPMasker: ')
+        _check_reals('DPMasker', integer=True, refit_every=refit_every)
+        if int(refit_every) < 0: raise ValueError(f"DPMasker: refit_every must be >= 0, got {refit_every}.")
+        self.gmm = dpgmm if dpgmm is not None else TorchDPGMM(8, n_iter=100, seed=0, warm_start=True)
+        self.refit_every, self.match, self.extra, self.info, self.steps = int(refit_every), match, extra, None, 0
+
+    def partition(self, rel, z):
+        "This step's levels `[D]` (-1: in no level) from the DP, re-initialised every `refit_every` steps; no floor yet."
+        if self.gmm._post is not None and self.refit_every > 0 and self.steps % self.refit_every == 0:
+            self.gmm._post = None                                          # a k-means start instead of the warm one
+        a, self.info = _dp_levels(rel, self.gmm, self.match, self.extra)
+        self.steps += 1
+        return a
+
+    def masks_of(self, a, z):
+        "Bool masks `[L, D]`: a dimension of a group matched to no level (-1) is in none."
+        return a[None] == torch.arange(self.n_levels, device=z.device)[:, None]
+
+    def stats(self, losses, masks, moved):
+        return {**super().stats(losses, masks, moved), 'n_groups': self.info['n_groups'], 'dims_extra': int((~masks.any(0)).sum())}
+
+    def extra_state(self, masks):
+        "The DP's posterior, the step count and the last masks."
+        p = self.gmm._post
+        if p is None: return {}
+        return {'dp': {k: v.detach().cpu() for k, v in p.items()}, 'steps': self.steps, 'masks': None if masks is None else masks.cpu()}
+
+    def load_extra_state(self, st):
+        self.gmm._post, self.steps = dict(st['dp']), int(st['steps'])
+        return st['masks']
+
+# %% ../nbs/08_levels.ipynb #a1aed4da
 class DPGHMLCLoss(GHMLCLoss):
-    "G-HMLC whose feature groups come from a Dirichlet-process mixture: their number is inferred at every step."
+    "G-HMLC whose feature groups come from a Dirichlet-process mixture (`DPMasker`): their number is inferred at every step."
     def __init__(self,
                  n_levels:int, # number of labelled hierarchy levels L (>= 2)
                  max_groups:int=8, # truncation of the DP: at most this many feature groups
@@ -301,7 +331,7 @@ class DPGHMLCLoss(GHMLCLoss):
         for k in ('ema', 'hysteresis', 'min_share'): kwargs.setdefault(k, 0.0)   # the DP refits its groups: no smoothing, no floor share
         if kwargs.get('mask_mode', 'relevance') != 'relevance':
             raise ValueError("DPGHMLCLoss: mask_mode must be 'relevance' (the DP clusters relevance points).")
-        for k in ('ema', 'hysteresis'):
+        for k in ('ema', 'hysteresis', 'warmup', 'freeze'):
             if kwargs.get(k, 0): raise ValueError(f"DPGHMLCLoss: {k} is not supported (the DP refits its groups); use GHMLCLoss.")
         if extra not in ('drop', 'nearest'): raise ValueError(f"DPGHMLCLoss: extra must be 'drop' or 'nearest', got {extra!r}.")
         if int(refit_every) < 0: raise ValueError(f"DPGHMLCLoss: refit_every must be >= 0, got {refit_every}.")
@@ -309,46 +339,15 @@ class DPGHMLCLoss(GHMLCLoss):
             raise ValueError(f"DPGHMLCLoss: relevance must be 'eta2' or 'increment', got {relevance!r}.")
         if match not in ('hungarian', 'nearest'): raise ValueError(f"DPGHMLCLoss: match must be 'hungarian' or 'nearest', got {match!r}.")
         super().__init__(n_levels, seed=seed, **kwargs)
+        scores = Relevance('increment') if relevance == 'increment' else Relevance('eta2', self.mask_positives, self.corrected)
+        dp = TorchDPGMM(max_groups, weight_concentration_prior=weight_concentration_prior, n_iter=dp_iters, seed=seed, warm_start=True)
+        self.masker = Floored(DPMasker(self.n_levels, dp, refit_every, match, extra, scores), self.min_dims, self.min_share)
         self.max_groups, self.extra, self.refit_every, self.seed = int(max_groups), extra, int(refit_every), seed
         self.relevance, self.match = relevance, match
-        self.gmm = TorchDPGMM(max_groups, weight_concentration_prior=weight_concentration_prior, n_iter=dp_iters,
-                              seed=seed, warm_start=True)
-        self.info, self.steps = None, 0
 
     def extra_repr(self):
         return (super().extra_repr() + f", max_groups={self.max_groups}, relevance={self.relevance!r}, match={self.match!r}, "
                 f"extra={self.extra!r}, refit_every={self.refit_every}")
-
-# %% ../nbs/08_levels.ipynb #a1aed4da
-@patch
-def _make_masks(self:DPGHMLCLoss, z, labels, pos):
-    "This step's masks `[L, D]` from the DP (re-initialised every `refit_every` steps); the rest of the loss is `GHMLCLoss`'s."
-    if self.gmm._post is not None and self.refit_every > 0 and self.steps % self.refit_every == 0:
-        self.gmm._post = None                                          # a k-means start instead of the warm one
-    masks, self.info = dp_level_masks(z, labels, dpgmm=self.gmm, min_dims=self._floor_dims(z.shape[-1]), relevance=self.relevance,
-                                      positives=self.mask_positives or pos, corrected=self.corrected,
-                                      match=self.match, extra=self.extra, return_info=True)
-    self.steps += 1
-    return masks
-
-@patch
-def _mask_stats(self:DPGHMLCLoss) -> dict:
-    return {'n_groups': self.info['n_groups'], 'dims_extra': int((~self.masks.any(0)).sum())}
-
-@patch
-def get_extra_state(self:DPGHMLCLoss):
-    "The DP's posterior, the step count and the last masks, so that a resumed run continues where it stopped."
-    p = self.gmm._post
-    if p is None: return {}
-    return {'dp': {k: v.detach().cpu() for k, v in p.items()}, 'steps': self.steps,
-            'masks': None if self.masks is None else self.masks.cpu()}
-
-# %% ../nbs/08_levels.ipynb #a2ccda0f
-@patch
-def set_extra_state(self:DPGHMLCLoss, state):
-    "Restore the DP's posterior, the step count and the last masks saved by `get_extra_state`."
-    if not state: return
-    self.gmm._post, self.steps, self.masks = dict(state['dp']), int(state['steps']), state['masks']
 
 # %% ../nbs/08_levels.ipynb #11fea960
 @dataclass

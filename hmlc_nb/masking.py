@@ -14,8 +14,9 @@ from fastcore.basics import patch
 from .hierarchy import prefix_ids
 
 # %% auto #0
-__all__ = ['MASK_MODES', 'TorchGMM', 'level_relevance', 'level_increments', 'level_masks', 'sample_masks', 'GHMLCLoss',
-           'AHMLCLoss']
+__all__ = ['MASK_MODES', 'TorchGMM', 'level_relevance', 'level_increments', 'level_masks', 'sample_masks', 'PrefixFirst',
+           'MaskedSupCon', 'Relevance', 'MixtureMasker', 'ArgmaxMasker', 'SampleMasker', 'RandomMasker', 'Smoothed',
+           'Floored', 'WarmUp', 'ghmlc_masker', 'GHMLCLoss', 'AttentionMasker', 'AHMLCLoss']
 
 # %% ../nbs/03_masking.ipynb #85c2f86f
 def _as_float(x):
@@ -352,19 +353,6 @@ def _check_min_dims(min_dims, L, D):
         raise ValueError(f"min_dims={min_dims} needs {L}*{min_dims}={L*min_dims} dimensions but z has D={D}; "
                          f"use 0 <= min_dims <= {D // L}.")
 
-def _enforce_min_dims(assign, rel, L, min_dims):
-    "Give every level at least `min_dims` dimensions, moving the most relevant spare ones (numpy, deterministic)."
-    assign = assign.copy(); counts = np.bincount(assign, minlength=L)
-    for h in range(L):
-        need = min_dims - counts[h]
-        if need <= 0: continue
-        for d in np.argsort(-rel[:, h], kind='stable'):
-            src = assign[d]
-            if src == h or counts[src] <= min_dims: continue
-            assign[d] = h; counts[src] -= 1; counts[h] += 1; need -= 1
-            if need == 0: break
-    return assign
-
 def _normalized_scores(rel, eps=1e-12):
     "Relevance `[D, L]` divided by each level's mean over the dimensions: 1 = an average dimension for that level."
     return rel / rel.mean(0, keepdim=True).clamp_min(eps)
@@ -382,12 +370,6 @@ def _assign_levels(rel, z, mode, gmm, match):
         score = (oh.T @ rel) / oh.sum(0).clamp_min(1)[:, None]
     comp2lvl = score.argmax(1) if match == 'argmax' else _match_levels(score)
     return comp2lvl.to(comp.device)[comp]
-
-def _floor(assign, rel, L, min_dims):
-    "`assign` `[D]` with every level topped up to `min_dims` dimensions (see `_enforce_min_dims`; off the CPU `_floor_device`: no sync)."
-    if min_dims > 0 and assign.device.type != 'cpu': return _floor_device(assign, rel, L, min_dims)
-    if min_dims <= 0 or not bool((torch.bincount(assign, minlength=L) < min_dims).any()): return assign
-    return torch.as_tensor(_enforce_min_dims(assign.cpu().numpy(), rel.double().cpu().numpy(), L, min_dims), device=assign.device)
 
 def level_masks(z:torch.Tensor, # projections [B, V, D]
                 labels:torch.Tensor, # label paths [B, L], coarse first
@@ -412,7 +394,7 @@ def level_masks(z:torch.Tensor, # projections [B, V, D]
         raise ValueError(f"`gmm` has {gmm.n_components} components but labels have {L} levels; pass TorchGMM({L}, ...).")
     with torch.no_grad():
         rel = _relevance(z.detach(), labels, relevance, positives, corrected)            # [D, L]
-        assign = _floor(_assign_levels(rel, z.detach(), mode, gmm, match), rel, L, min_dims)
+        assign = _floor_levels(_assign_levels(rel, z.detach(), mode, gmm, match), rel, L, min_dims)
         masks = F.one_hot(assign, L).T.bool()
     return (masks, rel) if return_relevance else masks
 
@@ -436,43 +418,35 @@ def _match_levels(score, max_enum:int=6):
     return perms[total.argmax()]
 
 # %% ../nbs/03_masking.ipynb #f05e0a09
-def _floor_device(assign, rel, L, min_dims):
-    """`_enforce_min_dims` on `assign`'s device, without a host sync: the same greedy, one level at a time. A donor
-    level gives at most its count minus `min_dims`, its dimensions first in the order of the receiving level's scores."""
-    assign, lv = assign.clone(), torch.arange(L, device=assign.device)
+def _floor_levels(assign:torch.Tensor, # level of each dimension [D] or, per sample, [B, D]; -1: a dimension in no level
+                  rel:torch.Tensor, # relevance [D, L]: a level short of dimensions takes its most relevant ones
+                  L:int, # number of levels
+                  min_dims:int, # the floor: every level keeps at least this many dimensions
+                  stable:bool=True, # ties in `rel` in dimension order (per-sample masks keep their unstable order)
+                 ) -> torch.Tensor: # `assign` with every level topped up to `min_dims` dimensions
+    """The level floor, one greedy for every masker: for each level in turn, a level short of dimensions takes the
+    ones it scores highest, first those in no level, then from levels that keep at least `min_dims`. On the device
+    of `assign`, without a host sync off the CPU."""
+    if min_dims <= 0: return assign
+    one = assign.ndim == 1
+    a2, lv = (assign[None] if one else assign).clone(), torch.arange(L, device=assign.device)
+    if a2.device.type == 'cpu' and not bool(((a2[:, None] == lv[:, None]).sum(-1) < min_dims).any()): return assign
     for h in range(L):
-        oh = assign[None] == lv[:, None]                                               # [L, D]
-        counts = oh.sum(1)
-        need = (min_dims - counts[h]).clamp_min(0)
-        order = torch.argsort(rel[:, h].double(), descending=True, stable=True)       # as numpy's stable sort of -rel
-        a = assign[order]
-        rank = (oh[:, order].cumsum(1)).gather(0, a[None])[0]                         # 1-based rank within its level
-        ok = (a != h) & (rank <= counts[a] - min_dims)
-        take = ok & (ok.cumsum(0) <= need)
-        assign[order] = torch.where(take, h, a)
-    return assign
+        oh = a2[:, None] == lv[:, None]                                                 # [S, L, D]
+        counts = oh.sum(-1)                                                             # [S, L]
+        need = (min_dims - counts[:, h:h + 1]).clamp_min(0)                             # [S, 1]
+        order = (torch.argsort(rel[:, h].double(), descending=True, stable=True) if stable
+                 else rel[:, h].argsort(descending=True))                               # numpy's stable sort of -rel
+        a = a2[:, order]
+        free, ac = a < 0, a.clamp_min(0)
+        rank = oh[:, :, order].cumsum(-1).gather(1, ac[:, None])[:, 0]                  # 1-based rank within its level
+        take = free & (free.cumsum(-1) <= need)                                         # dimensions in no level first
+        ok = ~free & (a != h) & (rank <= counts.gather(1, ac) - min_dims)               # a donor keeps min_dims
+        take = take | (ok & (ok.cumsum(-1) <= need - take.sum(-1, keepdim=True)))
+        a2[:, order] = torch.where(take, h, a)
+    return a2[0] if one else a2
 
 # %% ../nbs/03_masking.ipynb #3a5cc8f2
-def _floor_per_sample(assign, rel, L, min_dims):
-    """`assign` `[B, D]` with every level topped up to `min_dims` dimensions in every sample: a level short of
-    dimensions takes the most relevant ones (by `rel` `[D, L]`) from levels that have more than `min_dims`."""
-    if min_dims <= 0: return assign
-    assign = assign.clone()
-    for h in range(L):
-        counts = F.one_hot(assign, L).sum(1)                                            # [B, L]
-        need = (min_dims - counts[:, h]).clamp_min(0)                                   # [B]
-        if not bool(need.any()): continue
-        order = rel[:, h].argsort(descending=True)                                      # the same ranking for every sample
-        a = assign[:, order]                                                            # [B, D] levels in that order
-        ok = a != h
-        for l in range(L):                                                              # a donor keeps min_dims
-            if l == h: continue
-            from_l = ok & (a == l)
-            ok = ok & ~(from_l & (from_l.cumsum(1) > (counts[:, l:l + 1] - min_dims)))
-        take = ok & (ok.cumsum(1) <= need[:, None])
-        assign[:, order] = torch.where(take, torch.full_like(a, h), a)
-    return assign
-
 def _match_per_sample(score):
     "Level of each component per sample `[B, K]` maximising `sum_k score[b, k, level]` over one-to-one matchings."
     B, K, L = score.shape
@@ -483,6 +457,18 @@ def _match_per_sample(score):
         return perms[total.argmax(1)]
     out = [linear_sum_assignment(s, maximize=True)[1] for s in score.double().cpu().numpy()]
     return torch.as_tensor(np.stack(out), device=score.device)
+
+def _sample_levels(z, rel, gmm, match):
+    "Level of each dimension in each sample `[B, D]`: a 1-D GMM over each sample's values, its components matched to levels; no floor yet."
+    L = rel.shape[1]
+    x = F.normalize(_as_float(z.detach()), dim=-1).mean(1)[..., None]              # [B, D, 1]
+    comp = gmm.fit(x).predict(x)                                                    # [B, D]
+    if match == 'mean': c2l = gmm.means_[..., 0].argsort(1, descending=True).argsort(1)   # rank of each component's mean
+    else:
+        oh = F.one_hot(comp, L).to(rel.dtype)                                       # [B, D, K]
+        score = (oh.transpose(1, 2) @ rel) / oh.sum(1).clamp_min(1)[..., None]      # [B, K, L]
+        c2l = _match_per_sample(score)
+    return c2l.gather(1, comp)
 
 def sample_masks(z:torch.Tensor, # projections [B, V, D]
                  rel:torch.Tensor, # batch relevance [D, L] (level_relevance / level_increments): matching and floor
@@ -496,14 +482,7 @@ def sample_masks(z:torch.Tensor, # projections [B, V, D]
     _check_choice('`match`', match, ('relevance', 'mean')); _check_min_dims(min_dims, L, D)
     if gmm is None: gmm = TorchGMM(L, n_iter=n_iter, init='spread')
     with torch.no_grad():
-        x = F.normalize(_as_float(z.detach()), dim=-1).mean(1)[..., None]              # [B, D, 1]
-        comp = gmm.fit(x).predict(x)                                                    # [B, D]
-        if match == 'mean': c2l = gmm.means_[..., 0].argsort(1, descending=True).argsort(1)   # rank of each component's mean
-        else:
-            oh = F.one_hot(comp, L).to(rel.dtype)                                       # [B, D, K]
-            score = (oh.transpose(1, 2) @ rel) / oh.sum(1).clamp_min(1)[..., None]      # [B, K, L]
-            c2l = _match_per_sample(score)
-        assign = _floor_per_sample(c2l.gather(1, comp), rel, L, min_dims)
+        assign = _floor_levels(_sample_levels(z, rel, gmm, match), rel, L, min_dims, stable=False)
         return F.one_hot(assign, L).transpose(1, 2).bool()
 
 # %% ../nbs/03_masking.ipynb #d19c0d78
@@ -628,19 +607,6 @@ def _levels_and_path_fused(crit, zf, labels, pos, masked):
 # %% ../nbs/03_masking.ipynb #053e2dfe
 MASK_MODES = ('relevance', 'values', 'normalized', 'argmax', 'sample', 'random')  # G-HMLC's mask readings (see GHMLCLoss)
 
-def _check_identification(n_levels, mask_mode, shares, warmup, freeze):
-    "The random-partition shares (as a list), and `warmup`, checked against `mask_mode` and `freeze`."
-    if shares is not None:
-        if mask_mode != 'random': raise ValueError(f"GHMLCLoss: shares apply to mask_mode='random' only, not {mask_mode!r}.")
-        shares = [float(s) for s in shares]
-        if len(shares) != n_levels or not all(math.isfinite(s) and s > 0 for s in shares) or abs(sum(shares) - 1) > 1e-6:
-            raise ValueError(f"GHMLCLoss: shares must be {n_levels} numbers > 0 summing to 1 (one per level), got {shares}.")
-    if not (isinstance(warmup, (int, float)) and 0 <= warmup < 1):
-        raise ValueError(f"GHMLCLoss: warmup must be a share of training in [0, 1), got {warmup!r}.")
-    if freeze and mask_mode == 'sample':
-        raise ValueError("GHMLCLoss: freeze=True keeps one partition of the dimensions; per-sample masks (mask_mode='sample') have none.")
-    return shares, float(warmup)
-
 # %% ../nbs/03_masking.ipynb #b2570267
 def _check_reals(owner, integer=False, optional=False, **values):
     "ValueError naming the first of `values` that is not a real number (an integer if `integer`; None allowed if `optional`)."
@@ -764,8 +730,445 @@ class _MaskedLoss(_PositivesCurriculum, nn.Module):
     @last_stats.setter
     def last_stats(self, st): self.__dict__['_stats_raw'], self.__dict__['_stats_py'] = st, None
 
-class GHMLCLoss(_MaskedLoss):
-    "G-HMLC: SupCon per hierarchy level on the embedding under hard GMM feature masks, plus a full-path term."
+# %% ../nbs/03_masking.ipynb #c07a5e9d
+class PrefixFirst:
+    "Curriculum positives: 'prefix' positives for the first `until` share of training, then `then` (needs `set_progress`)."
+    def __init__(self,
+                 until:float, # share of training in [0, 1] with 'prefix' positives
+                 then:str='label', # the positives after it: 'label' or 'prefix'
+                ):
+        _check_reals('PrefixFirst', until=until)
+        self.until, self.then = _check_until(until, 'PrefixFirst'), then
+    def __repr__(self): return f"PrefixFirst({self.until}, then={self.then!r})"
+
+# %% ../nbs/03_masking.ipynb #6e495a23
+class MaskedSupCon(_MaskedLoss):
+    """SupCon per hierarchy level on the embedding under the masks a `masker` gives, plus a SupCon term on the whole
+    embedding with full-path positives. The masker owns every option of the masks; the loss those of the terms."""
+    def __init__(self,
+                 n_levels:int, # number of hierarchy levels L (>= 2)
+                 masker:nn.Module, # gives each step's masks: a hard masker (e.g. `MixtureMasker`) or `AttentionMasker`
+                 temperature:float=0.07, # SupCon temperature
+                 base_temperature:float=0.07, # SupCon losses are scaled by temperature / base_temperature
+                 level_weights:list|None=None, # weight w_h of each level's loss; default 1 each
+                 positives:str|PrefixFirst='label', # positives of level h: same 'label' at h, same 'prefix' up to h, or a `PrefixFirst` curriculum
+                 path_weight:float=1.0, # weight of SupCon on the unmasked embedding with full-path positives
+                 balance:bool=False, # weight anchors by the inverse frequency of their level-h group in the batch
+                ):
+        super().__init__()
+        name = self._owner()
+        until, pos = (positives.until, positives.then) if isinstance(positives, PrefixFirst) else (0.0, positives)
+        w = _check_levels(n_levels, level_weights, pos, path_weight, name)
+        _check_temperature(temperature, base_temperature)
+        if getattr(masker, 'n_levels', None) != int(n_levels):
+            raise ValueError(f"{name}: the masker is for {getattr(masker, 'n_levels', None)} levels, not n_levels={n_levels}.")
+        self.n_levels, self.temperature, self.base_temperature, self.balance = int(n_levels), temperature, base_temperature, balance
+        self.positives, self.path_weight, self.prefix_until, self.progress = pos, float(path_weight), until, None
+        self.register_buffer('level_weights', w)
+        self.masker, self.masks, self.last_stats = masker, None, {}
+        self._register_state_dict_hook(_flat_state)
+        self._register_load_state_dict_pre_hook(_load_flat_state, with_module=True)
+
+    @classmethod
+    def _owner(cls): return next(c.__name__ for c in cls.__mro__ if c.__module__ == __name__)   # as named in messages
+
+    def __getattr__(self, name):
+        "The masker's attributes read as the loss's (`loss.gmm`, `loss.assign`, `loss.attention`, ...)."
+        try: return super().__getattr__(name)
+        except AttributeError:
+            m = self.__dict__['_modules'].get('masker')
+            if m is None or name.startswith('__'): raise
+            return getattr(m, name)
+
+    def set_progress(self, frac:float):
+        "Tell the loss (and its masker) the share of training done, in [0, 1] (the `Trainer` calls it before every step)."
+        self.progress = float(frac); self.masker.set_progress(frac)
+
+    def first_assignment(self) -> torch.Tensor|None:
+        "The level of each dimension `[D]` at the first training step (the untrained network's reading); None before it."
+        return self.masker.first_assignment()
+
+# %% ../nbs/03_masking.ipynb #3c025852
+def _flat_state(module, sd, prefix, local_metadata):
+    "State-dict hook: the masker's tensors under the loss's own names, and the masker's state as the loss's `_extra_state`."
+    p = prefix + 'masker.'
+    for k in [k for k in sd if k.startswith(p)]: sd[prefix + k[len(p):]] = sd.pop(k)
+    st = module.masker.extra_state(module.masks)
+    if st is not None: sd[prefix + '_extra_state'] = st
+    return sd
+
+def _load_flat_state(module, sd, prefix, local_metadata, strict, missing, unexpected, errors):
+    "Load-state-dict pre-hook: the inverse of `_flat_state` (a checkpoint of the flat losses loads as it was saved)."
+    names = [n for n, _ in module.masker.named_parameters()] + [n for n, _ in module.masker.named_buffers()]
+    for n in names:
+        if prefix + n in sd: sd[prefix + 'masker.' + n] = sd.pop(prefix + n)
+    st = sd.pop(prefix + '_extra_state', None)
+    if st: module.masks = module.masker.load_extra_state(st)
+
+@patch
+def _make_masks(self:MaskedSupCon, z, labels, pos):
+    "This step's hard masks `[L, D]` (`[B, L, D]` per sample) from the detached `z`: the masker's."
+    return self.masker(z, labels, pos)
+
+@patch
+def _masking(self:MaskedSupCon, z, zf, labels, pos):
+    """This step's masks as a function level -> masked features, and the masker's extra loss term (or None). Hard masks
+    come from the detached projections (no gradient flows through them); soft ones pass gradients to the masker and `z`."""
+    if getattr(self.masker, 'soft', False):
+        A, extra = self.masker.soft_masks(z, self.training)
+        self.masks = A.detach()
+        return _LevelMasks(lambda h: zf * A[:, None, h], soft=A), extra
+    prev = self.masks
+    with torch.no_grad(): masks = self.masks = self._make_masks(z.detach(), labels, pos)
+    same = prev is not None and prev.shape == masks.shape and masks.ndim == 2
+    self._moved = (prev.to(masks.device) != masks).any(0).sum() if same else masks.new_zeros((), dtype=torch.long)
+    if masks.ndim == 2: return _LevelMasks(lambda h: zf[..., masks[h]], hard=masks), None   # == z * M_h on M_h's dims
+    return _LevelMasks(lambda h: zf * masks[:, None, h].to(zf)), None                    # per-sample masks [B, L, D]
+
+@patch
+def _stats(self:MaskedSupCon, loss, lp, losses) -> dict:
+    "The step's losses and the masker's statistics of the masks. Tensors, no host sync: `last_stats` converts them when read."
+    return {'loss': loss, 'loss_path': lp, **self.masker.stats(losses, self.masks, getattr(self, '_moved', None))}
+
+# %% ../nbs/03_masking.ipynb #39ae8257
+class Relevance:
+    "The relevance scores `[D, L]` a hard masker reads: `level_relevance` ('eta2') or `level_increments` ('increment')."
+    def __init__(self,
+                 kind:str='eta2', # 'eta2' (level_relevance) or 'increment' (level_increments: nested levels, always chance-corrected)
+                 positives:str|None=None, # 'eta2' groups: None = the loss's positives at this step, or 'label' / 'prefix'
+                 corrected:bool=False, # 'eta2': subtract the chance level (see level_relevance)
+                ):
+        _check_choice('kind', kind, ('eta2', 'increment'), 'Relevance: ')
+        _check_choice('positives', positives, (None, 'label', 'prefix'), 'Relevance: ')
+        if kind == 'increment' and (positives is not None or corrected):
+            raise ValueError("Relevance: 'increment' reads label prefixes and is always chance-corrected; "
+                             "positives and corrected apply to 'eta2' only.")
+        self.kind, self.positives, self.corrected = kind, positives, bool(corrected)
+    def __call__(self, z, labels, pos): return _relevance(z, labels, self.kind, self.positives or pos, self.corrected)
+    def __repr__(self): return f"Relevance({self.kind!r}, positives={self.positives!r}, corrected={self.corrected})"
+
+# %% ../nbs/03_masking.ipynb #d9c549af
+class _MaskState:
+    "What the maskers of one chain share over steps: smoothed relevance `rel`, levels `assign` and those of the first step `assign0`."
+    def __init__(self): self.rel = self.assign = self.assign0 = None
+
+_ALL = object()   # the levels of a warm-up: every level reads every dimension
+
+class _HardMasker(nn.Module):
+    """The base of the hard maskers: this step's levels of the dimensions from relevance scores. A masker gives
+    `partition(rel, z)` (`[D]` levels, or `[B, D]` per sample); wrappers change `relevance`, `partition` or `levels`."""
+    per_sample, fixed, records = False, False, True    # records: keeps `assign` / `assign0` (first_assignment)
+    def __init__(self, n_levels:int, scores:Relevance|None=None):
+        super().__init__()
+        _check_reals(type(self).__name__, integer=True, n_levels=n_levels)
+        if int(n_levels) < 2: raise ValueError(f"{type(self).__name__}: n_levels must be >= 2, got {n_levels}.")
+        self.n_levels, self.scores, self.state, self.progress = int(n_levels), scores or Relevance(), _MaskState(), None
+
+    def set_progress(self, frac): self.progress = float(frac)
+    def floor_of(self, D:int) -> int: return 0
+    def relevance(self, z, labels, pos): return self.scores(z, labels, pos)
+    def identify(self, rel, z): return self.partition(rel, z)      # the levels a warm-up records as the first ones
+
+    def levels(self, z, labels, pos):
+        "This step's levels from the relevance (kept in training, for hysteresis, freeze and `first_assignment`)."
+        return self._levels_from(self.relevance(z, labels, pos), z)
+
+    def _levels_from(self, rel, z):
+        a = self.partition(rel, z)
+        if self.training and self.records and not self.per_sample:
+            self.state.assign = a
+            if self.state.assign0 is None: self.state.assign0 = a
+        return a
+
+    def forward(self, z, labels, pos):
+        "Bool masks `[L, D]` (`[B, L, D]` per sample) of this step, from the detached projections `z` `[B, V, D]`."
+        L, D = self.n_levels, z.shape[-1]
+        _check_min_dims(self.floor_of(D), L, D)
+        a = self.levels(z, labels, pos)
+        if a is _ALL: return torch.ones(L, D, dtype=torch.bool, device=z.device)
+        return self.masks_of(a, z)
+
+    def masks_of(self, a, z): return F.one_hot(a, self.n_levels).transpose(-1, -2).bool()   # levels -> bool masks
+
+    def first_assignment(self): return self.state.assign0
+    @property
+    def rel(self): return self.state.rel
+    @property
+    def assign(self): return self.state.assign
+    @property
+    def assign0(self): return self.state.assign0
+
+    def stats(self, losses, masks, moved) -> dict:
+        "`last_stats` entries: each level's loss and dimensions (the mean over samples per sample), `dims_moved`."
+        L = self.n_levels
+        dims = masks.sum(-1) if masks.ndim == 2 else masks.sum(-1).to(losses).mean(0)
+        return {**{f'loss_{h}': losses[h] for h in range(L)}, **{f'dims_{h}': dims[h] for h in range(L)}, 'dims_moved': moved}
+
+    def extra_state(self, masks) -> dict:
+        "The state a checkpoint keeps (the loss saves it as its `_extra_state`): the masks and the shared state."
+        st = self._mixture_state()
+        for k, v in (('masks', masks), ('rel', self.state.rel), ('assign', self.state.assign), ('assign0', self.state.assign0)):
+            if v is not None: st[k] = v.cpu()
+        return st
+
+    def _mixture_state(self) -> dict: return {}
+    def load_extra_state(self, st):
+        "Restore `extra_state`; returns the masks."
+        self.state.rel, self.state.assign, self.state.assign0 = (st.get(k) for k in ('rel', 'assign', 'assign0'))
+        return st.get('masks')
+
+# %% ../nbs/03_masking.ipynb #84a75d3a
+class MixtureMasker(_HardMasker):
+    "Each dimension to a level by an `L`-component GMM: over the dimensions' relevance points, or over their mean values."
+    def __init__(self,
+                 n_levels:int, # number of levels L (= mixture components)
+                 points:str='relevance', # what the GMM clusters: 'relevance' (a point of L scores per dimension) or 'values' (its mean value)
+                 match:str='hungarian', # components to levels: 'hungarian' (one-to-one) or 'argmax' (may collide)
+                 iters:int=10, # EM iterations per step (warm-started from the previous step)
+                 seed:int|None=0, # seed of the mixture's first initialisation
+                 scores:Relevance|None=None, # the relevance scores (default `Relevance()`)
+                ):
+        super().__init__(n_levels, scores)
+        _check_choice('points', points, ('relevance', 'values'), 'MixtureMasker: ')
+        _check_choice('match', match, ('hungarian', 'argmax'), 'MixtureMasker: ')
+        _check_reals('MixtureMasker', integer=True, iters=iters)
+        self.points, self.match = points, match
+        self.gmm = TorchGMM(self.n_levels, n_iter=int(iters), seed=seed, warm_start=True)
+
+    def partition(self, rel, z): return _assign_levels(rel, z, self.points, self.gmm, self.match)
+    def _mixture_state(self):
+        g = self.gmm
+        return {} if g._params is None else dict(gmm=[t.detach().cpu() for t in g._params], lower_bound=g.lower_bound_.detach().cpu().reshape(-1))
+    def load_extra_state(self, st):
+        if 'gmm' in st: self.gmm._params, self.gmm._batched, self.gmm.lower_bound_ = tuple(st['gmm']), False, st['lower_bound'][0]
+        return super().load_extra_state(st)
+
+# %% ../nbs/03_masking.ipynb #890dc27c
+class ArgmaxMasker(_HardMasker):
+    "Each dimension to the level where its relevance is largest, or largest relative to the level's mean score (`normalized`)."
+    def __init__(self,
+                 n_levels:int, # number of levels L
+                 normalized:bool=False, # compare scores divided by each level's mean score over the dimensions
+                 scores:Relevance|None=None, # the relevance scores (default `Relevance()`)
+                ):
+        super().__init__(n_levels, scores)
+        self.normalized = bool(normalized)
+    def partition(self, rel, z): return _normalized_scores(rel).argmax(1) if self.normalized else rel.argmax(1)
+
+# %% ../nbs/03_masking.ipynb #4218c0c8
+class SampleMasker(_HardMasker):
+    "Per-sample masks `[B, L, D]`: a 1-D GMM of `L` components over each sample's `D` values (see `sample_masks`)."
+    per_sample = True
+    def __init__(self,
+                 n_levels:int, # number of levels L (= mixture components)
+                 match:str='relevance', # components to levels per sample: by the batch 'relevance' of their dimensions, or by 'mean' order
+                 iters:int=10, # EM iterations per step (a cold, deterministic 'spread' start)
+                 scores:Relevance|None=None, # the batch relevance scores: matching and floor (default `Relevance()`)
+                ):
+        super().__init__(n_levels, scores)
+        self.match = _check_choice('match', match, ('relevance', 'mean'), 'SampleMasker: ')
+        _check_reals('SampleMasker', integer=True, iters=iters)
+        self.gmm = TorchGMM(self.n_levels, n_iter=int(iters), init='spread')
+
+    def partition(self, rel, z): return _sample_levels(z, rel, self.gmm, self.match)
+    def identify(self, rel, z): return rel.argmax(1)       # a warm-up records one partition: the most relevant level
+
+# %% ../nbs/03_masking.ipynb #d5668849
+class RandomMasker(_HardMasker):
+    "The control of identification: a fixed random partition of the dimensions, drawn once from `seed`, no relevance read."
+    fixed = True
+    def __init__(self,
+                 n_levels:int, # number of levels L
+                 shares:list|None=None, # share of the dimensions per level (summing to 1); None: equal shares
+                 seed:int|None=0, # seed of the draw (None: 0)
+                ):
+        super().__init__(n_levels)
+        if shares is not None:
+            shares = [float(s) for s in shares]
+            if len(shares) != self.n_levels or not all(math.isfinite(s) and s > 0 for s in shares) or abs(sum(shares) - 1) > 1e-6:
+                raise ValueError(f"RandomMasker: shares must be {self.n_levels} numbers > 0 summing to 1 (one per level), got {shares}.")
+        self.shares, self.seed = shares, seed
+
+    def sizes(self, D:int) -> list:
+        "Dimensions per level out of `D` (largest remainders)."
+        L = self.n_levels; shares = self.shares or [1 / L] * L
+        n = [math.floor(s * D) for s in shares]
+        for h in sorted(range(L), key=lambda h: -(shares[h] * D - n[h]))[:D - sum(n)]: n[h] += 1
+        return n
+
+    def relevance(self, z, labels, pos):
+        "No scores; the partition is drawn at the first call (also in a warm-up, also in evaluation)."
+        D = z.shape[-1]
+        if self.state.assign is None or self.state.assign.shape != (D,):
+            perm = torch.randperm(D, generator=torch.Generator().manual_seed(0 if self.seed is None else int(self.seed)))
+            assign = torch.empty(D, dtype=torch.long)
+            assign[perm] = torch.repeat_interleave(torch.arange(self.n_levels), torch.tensor(self.sizes(D)))
+            self.state.assign = self.state.assign0 = assign.to(z.device)
+        return None
+
+    def partition(self, rel, z): return self.state.assign.to(z.device)
+
+# %% ../nbs/03_masking.ipynb #58b8d9c3
+class _Wrapper(_HardMasker):
+    "A hard masker around another (`inner`): it shares the inner one's state; what it does not change, the inner one does."
+    def __init__(self, inner:nn.Module, refuse:tuple=()):
+        nn.Module.__init__(self)
+        name = type(self).__name__
+        if not isinstance(inner, _HardMasker) or any(getattr(inner, a) for a in refuse):
+            kind = type(inner).__name__ if isinstance(inner, _HardMasker) else 'soft masks'
+            raise ValueError(f"{name} does not apply to {kind} ({name}: {self.__doc__.split(':')[0]}).")
+        self.inner, self.state, self.n_levels, self.scores = inner, inner.state, inner.n_levels, inner.scores
+        self.per_sample, self.fixed, self.records, self.progress = inner.per_sample, inner.fixed, inner.records, None
+
+    def __getattr__(self, name):
+        try: return super().__getattr__(name)
+        except AttributeError:
+            m = self.__dict__.get('_modules', {}).get('inner')
+            if m is None or name.startswith('__'): raise
+            return getattr(m, name)
+
+    def set_progress(self, frac): self.progress = float(frac); self.inner.set_progress(frac)
+    def floor_of(self, D): return self.inner.floor_of(D)
+    def relevance(self, z, labels, pos): return self.inner.relevance(z, labels, pos)
+    def partition(self, rel, z): return self.inner.partition(rel, z)
+    def identify(self, rel, z): return self.inner.identify(rel, z)
+    def masks_of(self, a, z): return self.inner.masks_of(a, z)
+    def stats(self, losses, masks, moved): return self.inner.stats(losses, masks, moved)
+    def extra_state(self, masks): return self.inner.extra_state(masks)
+    def load_extra_state(self, st): return self.inner.load_extra_state(st)
+
+# %% ../nbs/03_masking.ipynb #87bb88c5
+class Smoothed(_Wrapper):
+    "Smoothing over steps: an EMA of the relevance scores, and hysteresis of the levels (a move needs clear evidence)."
+    def __init__(self,
+                 inner:_HardMasker, # a masker that reads relevance scores (not a fixed partition)
+                 ema:float=0.9, # R_t = ema * R_{t-1} + (1 - ema) * r_t (0: this batch only)
+                 hysteresis:float=0.1, # a dimension changes level only if its normalized score there beats its current one by this share (0: off)
+                ):
+        super().__init__(inner, refuse=('fixed',))
+        _check_reals('Smoothed', ema=ema, hysteresis=hysteresis)
+        if not 0 <= ema < 1: raise ValueError(f"Smoothed: ema must be in [0, 1), got {ema}.")
+        if not hysteresis >= 0: raise ValueError(f"Smoothed: hysteresis must be >= 0, got {hysteresis}.")
+        if hysteresis > 0 and inner.per_sample:
+            raise ValueError("Smoothed: hysteresis keeps a dimension's level over steps; per-sample masks have none (use hysteresis=0).")
+        self.ema, self.hysteresis = float(ema), float(hysteresis)
+
+    def relevance(self, z, labels, pos):
+        "The inner scores, smoothed (the state moves in training only: evaluation reads it)."
+        rel = self.inner.relevance(z, labels, pos)
+        if self.ema > 0:
+            prev = self.state.rel
+            if prev is not None and prev.shape == rel.shape: rel = self.ema * prev.to(rel) + (1 - self.ema) * rel
+            if self.training: self.state.rel = rel
+        return rel
+
+    def partition(self, rel, z):
+        "The inner levels, where a dimension keeps its level unless the new one scores clearly higher."
+        assign, prev = self.inner.partition(rel, z), self.state.assign
+        if self.hysteresis > 0 and prev is not None and prev.shape == assign.shape:
+            prev, s = prev.to(assign.device), _normalized_scores(rel)
+            better = s.gather(1, assign[:, None])[:, 0] > (1 + self.hysteresis) * s.gather(1, prev[:, None])[:, 0]
+            assign = torch.where(better, assign, prev)
+        return assign
+
+# %% ../nbs/03_masking.ipynb #d59129bd
+class Floored(_Wrapper):
+    "The level floor: every level keeps at least `min_dims` dimensions and `min_share` of them (a fixed partition is checked, not changed)."
+    def __init__(self,
+                 inner:_HardMasker, # a hard masker
+                 min_dims:int=4, # every level keeps at least this many dimensions
+                 min_share:float|None=None, # and at least ceil(min_share * D); None: 1/(2 L)
+                ):
+        super().__init__(inner)
+        _check_reals('Floored', integer=True, min_dims=min_dims); _check_reals('Floored', optional=True, min_share=min_share)
+        if min_dims < 0: raise ValueError(f"Floored: min_dims must be >= 0, got {min_dims}.")
+        L = self.n_levels
+        if min_share is None: min_share = 1 / (2 * L)
+        if not 0 <= min_share <= 1 / L: raise ValueError(f"Floored: min_share must be in [0, 1/n_levels], got {min_share}.")
+        self.min_dims, self.min_share = int(min_dims), float(min_share)
+
+    def floor_of(self, D:int) -> int:
+        "The fewest dimensions a level keeps out of `D`: `min_dims`, or `min_share` of `D` if that is more."
+        return max(self.min_dims, math.ceil(self.min_share * D - 1e-9), self.inner.floor_of(D))
+
+    def _floor(self, assign, rel, D):
+        f = self.floor_of(D)
+        if self.fixed:
+            n = self.inner.sizes(D)
+            if min(n) < f:
+                raise ValueError(f"Floored: shares={self.inner.shares} give a level {min(n)} of the D={D} dimensions, below the floor "
+                                 f"of {f} (min_dims={self.min_dims}, min_share={self.min_share}); lower min_share/min_dims or raise that share.")
+            return assign
+        return _floor_levels(assign, rel, self.n_levels, f, stable=not self.per_sample)
+
+    def partition(self, rel, z): return self._floor(self.inner.partition(rel, z), rel, z.shape[-1])
+    def identify(self, rel, z): return self._floor(self.inner.identify(rel, z), rel, z.shape[-1])
+
+# %% ../nbs/03_masking.ipynb #7f8204fb
+class WarmUp(_Wrapper):
+    "When the masks are identified: every level reads the whole embedding for a warm-up, and `freeze` keeps the first levels identified after it."
+    def __init__(self,
+                 inner:_HardMasker, # a hard masker that records its levels (not the Dirichlet-process one)
+                 until:float=0.0, # share of training of the warm-up, in [0, 1) (needs set_progress)
+                 freeze:bool=False, # keep the first levels identified (after the warm-up) to the end
+                ):
+        super().__init__(inner)
+        if not inner.records: raise ValueError(f"WarmUp does not apply to {type(inner).__name__} (it keeps no levels over steps).")
+        if freeze and inner.per_sample:
+            raise ValueError("WarmUp: freeze=True keeps one partition of the dimensions; per-sample masks have none.")
+        if not (isinstance(until, (int, float)) and not isinstance(until, bool) and 0 <= until < 1):
+            raise ValueError(f"WarmUp: until (the warm-up) must be a share of training in [0, 1), got {until!r}.")
+        self.until, self.freeze = float(until), bool(freeze)
+
+    def warming(self) -> bool:
+        "Is the masker in its warm-up? Needs `set_progress` when `until > 0`."
+        if self.until <= 0: return False
+        if self.progress is None:
+            raise RuntimeError(f"WarmUp: a warm-up of {self.until} needs the share of training done; call "
+                               "`loss.set_progress(step / total_steps)` before each step (hmlc_nb's Trainer does).")
+        return self.progress < self.until
+
+    def levels(self, z, labels, pos):
+        "During the warm-up every dimension in every level (the untrained network's levels recorded); frozen levels after it."
+        D, a = z.shape[-1], self.state.assign
+        if self.freeze and not self.warming() and a is not None and a.shape == (D,): return a.to(z.device)
+        rel = self.inner.relevance(z, labels, pos)
+        if self.warming():
+            if self.training and self.state.assign0 is None: self.state.assign0 = self.inner.identify(rel, z)
+            return _ALL
+        return self.inner._levels_from(rel, z)
+
+# %% ../nbs/03_masking.ipynb #2749214b
+def ghmlc_masker(n_levels:int, mask_mode:str='relevance', relevance:str='eta2', corrected:bool=False, mask_positives:str|None=None,
+                 match:str='hungarian', gmm_iters:int=10, seed:int|None=0, sample_match:str='relevance', shares:list|None=None,
+                 ema:float=0.9, hysteresis:float=0.1, min_dims:int=4, min_share:float|None=None, warmup:float=0.0, freeze:bool=False):
+    """G-HMLC's masker from its flat options (`GHMLCLoss`'s, `TrainConfig`'s): the reading `mask_mode` picks the masker,
+    the others go to the part that reads them; an option the reading does not read is refused unless it has its default."""
+    _check_choice('mask_mode', mask_mode, MASK_MODES, 'GHMLCLoss: ')
+    _check_choice('relevance', relevance, ('eta2', 'increment'), 'GHMLCLoss: ')
+    def unread(**kw):
+        for k, (v, default) in kw.items():
+            if v != default: raise ValueError(f"GHMLCLoss: {k}={v!r} is not read with mask_mode={mask_mode!r}, relevance={relevance!r}.")
+    if mask_mode != 'random': unread(shares=(shares, None))
+    if mask_mode not in ('relevance', 'values'): unread(match=(match, 'hungarian'))
+    if mask_mode != 'sample': unread(sample_match=(sample_match, 'relevance'))
+    scores = None
+    if mask_mode != 'random':
+        scores = Relevance(relevance) if relevance == 'increment' else Relevance('eta2', mask_positives, corrected)
+    if mask_mode == 'random': m = RandomMasker(n_levels, shares, seed)
+    elif mask_mode in ('relevance', 'values'): m = MixtureMasker(n_levels, mask_mode, match, gmm_iters, seed, scores)
+    elif mask_mode == 'sample': m = SampleMasker(n_levels, sample_match, gmm_iters, scores)
+    else: m = ArgmaxMasker(n_levels, mask_mode == 'normalized', scores)
+    hyst = 0.0 if mask_mode == 'sample' else hysteresis                 # per sample: no levels kept over steps
+    if mask_mode != 'random' and (ema > 0 or hyst > 0): m = Smoothed(m, ema, hyst)
+    elif mask_mode != 'random': Smoothed(m, ema, hyst)                 # (only its checks)
+    m = Floored(m, min_dims, min_share)
+    if warmup or freeze: m = WarmUp(m, warmup, freeze)
+    return m
+
+# %% ../nbs/03_masking.ipynb #b2570268
+class GHMLCLoss(MaskedSupCon):
+    "G-HMLC: `MaskedSupCon` under hard masks of a relevance masker (by default a GMM over relevance points, smoothed, floored)."
     def __init__(self,
                  n_levels:int, # number of hierarchy levels L (>= 2)
                  temperature:float=0.07, # SupCon temperature
@@ -774,52 +1177,36 @@ class GHMLCLoss(_MaskedLoss):
                  balance:bool=False, # weight anchors by the inverse frequency of their level-h group in the batch
                  positives:str='label', # positives of level h: same 'label' at h, or same 'prefix' up to h
                  path_weight:float=1.0, # weight of SupCon on the unmasked embedding with full-path positives
-                 min_dims:int=4, # every level keeps at least this many dimensions
-                 gmm_iters:int=10, # EM iterations per step (warm-started from the previous step)
-                 corrected:bool=False, # chance-corrected relevance scores (see level_relevance)
-                 mask_mode:str='relevance', # 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax' or 'sample'
-                 match:str='hungarian', # components to levels: 'hungarian' or 'argmax' (see level_masks)
-                 seed:int|None=0, # seed of the GMM's first initialisation
-                 prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (needs set_progress)
-                 mask_positives:str|None=None, # groups the relevance scores read: None = the loss's positives now, or 'label'/'prefix'
-                 relevance:str='eta2', # relevance scores: 'eta2' (level_relevance) or 'increment' (level_increments, nested)
-                 ema:float=0.9, # relevance smoothed over steps: R_t = ema * R_{t-1} + (1 - ema) * r_t (0: this batch only)
-                 hysteresis:float=0.1, # a dim changes level only if its normalized score there beats its current one by this share
-                 min_share:float|None=None, # every level keeps at least ceil(min_share * D) dimensions (and min_dims); None: 1/(2 L)
+                 min_dims:int=4, # every level keeps at least this many dimensions (`Floored`)
+                 gmm_iters:int=10, # EM iterations per step (`MixtureMasker`, `SampleMasker`)
+                 corrected:bool=False, # chance-corrected relevance scores (`Relevance`)
+                 mask_mode:str='relevance', # the masker: 'relevance' / 'values' (`MixtureMasker`), 'normalized' / 'argmax' (`ArgmaxMasker`), 'sample', 'random'
+                 match:str='hungarian', # components to levels: 'hungarian' or 'argmax' (`MixtureMasker`)
+                 seed:int|None=0, # seed of the GMM's first initialisation, or of the random partition
+                 prefix_until:float=0.0, # curriculum: 'prefix' positives until this share of training (`PrefixFirst`)
+                 mask_positives:str|None=None, # groups the relevance scores read: None = the loss's positives now (`Relevance`)
+                 relevance:str='eta2', # relevance scores: 'eta2' or 'increment' (`Relevance`)
+                 ema:float=0.9, # relevance smoothed over steps (`Smoothed`; 0: this batch only)
+                 hysteresis:float=0.1, # a dim changes level only if its normalized score there beats its current one by this share (`Smoothed`; not per sample)
+                 min_share:float|None=None, # every level keeps at least ceil(min_share * D) dimensions (`Floored`); None: 1/(2 L)
                  sample_match:str='relevance', # mask_mode='sample': components to levels by 'relevance' or by 'mean' order
                  shares:list|None=None, # mask_mode='random': share of the dimensions per level (summing to 1); None: equal shares
-                 warmup:float=0.0, # share of training in which every level reads the whole embedding before the masks are identified (needs set_progress)
-                 freeze:bool=False, # keep the first masks identified (after the warm-up) to the end instead of following the relevance
+                 warmup:float=0.0, # share of training in which every level reads the whole embedding (`WarmUp`; needs set_progress)
+                 freeze:bool=False, # keep the first masks identified (after the warm-up) to the end (`WarmUp`)
                 ):
-        super().__init__()
-        w = _check_levels(n_levels, level_weights, positives, path_weight, 'GHMLCLoss')
-        _check_temperature(temperature, base_temperature)
-        _check_reals('GHMLCLoss', integer=True, min_dims=min_dims, gmm_iters=gmm_iters)
+        _check_reals('GHMLCLoss', integer=True, n_levels=n_levels, min_dims=min_dims, gmm_iters=gmm_iters)
         _check_reals('GHMLCLoss', prefix_until=prefix_until, ema=ema, hysteresis=hysteresis, warmup=warmup)
-        _check_reals('GHMLCLoss', optional=True, min_share=min_share)
         if mask_positives not in (None, 'label', 'prefix'):
             raise ValueError(f"GHMLCLoss: mask_positives must be None, 'label' or 'prefix', got {mask_positives!r}.")
-        for name, v, opts in (('mask_mode', mask_mode, MASK_MODES), ('match', match, ('hungarian', 'argmax')),
-                              ('relevance', relevance, ('eta2', 'increment')), ('sample_match', sample_match, ('relevance', 'mean'))):
-            _check_choice(name, v, opts, 'GHMLCLoss: ')
-        if min_dims < 0: raise ValueError(f"GHMLCLoss: min_dims must be >= 0, got {min_dims}.")
-        shares, warmup = _check_identification(n_levels, mask_mode, shares, warmup, freeze)
-        if not 0 <= ema < 1: raise ValueError(f"GHMLCLoss: ema must be in [0, 1), got {ema}.")
-        if not hysteresis >= 0: raise ValueError(f"GHMLCLoss: hysteresis must be >= 0, got {hysteresis}.")
-        if min_share is None: min_share = 1 / (2 * n_levels)
-        if not 0 <= min_share <= 1 / n_levels: raise ValueError(f"GHMLCLoss: min_share must be in [0, 1/n_levels], got {min_share}.")
-        self.n_levels,self.temperature,self.base_temperature,self.balance = int(n_levels),temperature,base_temperature,balance
-        self.positives,self.path_weight,self.min_dims,self.corrected = positives,float(path_weight),int(min_dims),corrected
-        self.mask_mode,self.gmm_iters,self.match = mask_mode,int(gmm_iters),match
-        self.prefix_until, self.progress = _check_until(prefix_until, 'GHMLCLoss'), None
-        self.mask_positives, self.relevance, self.sample_match = mask_positives, relevance, sample_match
-        self.ema, self.hysteresis, self.min_share = float(ema), float(hysteresis), float(min_share)
-        self.register_buffer('level_weights', w)
-        self.gmm = (TorchGMM(self.n_levels, n_iter=self.gmm_iters, seed=seed, warm_start=True) if mask_mode != 'sample' else
-                    TorchGMM(self.n_levels, n_iter=self.gmm_iters, init='spread'))   # per sample: a cold, deterministic start
-        self.masks, self.last_stats, self.rel, self.assign = None, {}, None, None   # rel, assign: state for ema / hysteresis
-        self.seed, self.shares, self.warmup, self.freeze = seed, shares, warmup, bool(freeze)
-        self.assign0 = None                                         # the levels of the first training step (first_assignment)
+        if int(n_levels) < 2: _check_levels(n_levels, level_weights, positives, path_weight, 'GHMLCLoss')
+        masker = ghmlc_masker(int(n_levels), mask_mode, relevance, corrected, mask_positives, match, gmm_iters, seed, sample_match,
+                              shares, ema, hysteresis, min_dims, min_share, warmup, freeze)
+        super().__init__(n_levels, masker, temperature, base_temperature, level_weights,
+                         PrefixFirst(_check_until(prefix_until, 'GHMLCLoss'), positives) if prefix_until else positives, path_weight, balance)
+        self.mask_mode, self.gmm_iters, self.corrected, self.match, self.mask_positives = mask_mode, int(gmm_iters), corrected, match, mask_positives
+        self.relevance, self.ema, self.hysteresis, self.sample_match, self.seed = relevance, float(ema), float(hysteresis), sample_match, seed
+        self.min_dims, self.min_share = int(min_dims), float(1 / (2 * int(n_levels)) if min_share is None else min_share)
+        self.shares, self.warmup, self.freeze = masker.shares if mask_mode == 'random' else None, float(warmup), bool(freeze)
 
     def extra_repr(self):
         return (f"n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
@@ -830,125 +1217,98 @@ class GHMLCLoss(_MaskedLoss):
                 + (f", seed={self.seed}, shares={self.shares}" if self.mask_mode == 'random' else '')
                 + (f", warmup={self.warmup}" if self.warmup else '') + (", freeze=True" if self.freeze else ''))
 
-# %% ../nbs/03_masking.ipynb #e6016abf
-@patch
-def _masking(self:GHMLCLoss, z, zf, labels, pos):
-    "Hard masks of this step from the detached projections (no gradient flows through them); no extra loss term."
-    prev = self.masks
-    with torch.no_grad(): masks = self.masks = self._make_masks(z.detach(), labels, pos)
-    same = prev is not None and prev.shape == masks.shape and masks.ndim == 2
-    self._moved = (prev.to(masks.device) != masks).any(0).sum() if same else masks.new_zeros((), dtype=torch.long)
-    if masks.ndim == 2: return _LevelMasks(lambda h: zf[..., masks[h]], hard=masks), None   # == z * M_h on M_h's dims
-    return _LevelMasks(lambda h: zf * masks[:, None, h].to(zf)), None                    # per-sample masks [B, L, D]
-
-@patch
-def _stats(self:GHMLCLoss, loss, lp, losses) -> dict:
-    """The step's losses, the dimensions of each level (the mean over samples for per-sample masks) and `dims_moved`,
-    how many dimensions changed level since the previous step (0 for per-sample masks). Tensors, no host sync:
-    `last_stats` converts them when read."""
-    L, masks = self.n_levels, self.masks
-    dims = masks.sum(-1) if masks.ndim == 2 else masks.sum(-1).to(losses).mean(0)
-    return {'loss': loss, 'loss_path': lp, **{f'loss_{h}': losses[h] for h in range(L)},
-            **{f'dims_{h}': dims[h] for h in range(L)}, 'dims_moved': self._moved, **self._mask_stats()}
-
-# %% ../nbs/03_masking.ipynb #e958cd6e
-@patch
-def _floor_dims(self:GHMLCLoss, D:int) -> int:
-    "The fewest dimensions a level keeps out of `D`: `min_dims`, or `min_share` of `D` if that is more."
-    return max(self.min_dims, math.ceil(self.min_share * D - 1e-9))
-
-@patch
-def _make_masks(self:GHMLCLoss, z, labels, pos):
-    "This step's hard masks `[L, D]` (`[B, L, D]` with mask_mode='sample') from the detached `z` (subclasses change only this and `_mask_stats`)."
-    L, D = self.n_levels, z.shape[-1]
-    floor = self._floor_dims(D)
-    _check_min_dims(floor, L, D)
-    if self.mask_mode == 'random': return self._random_masks(z, L, D, floor)
-    if self.freeze and not self._warming() and self.assign is not None and self.assign.shape == (D,):
-        return F.one_hot(self.assign.to(z.device), L).T.bool()                                   # identified once, kept
-    rel = _relevance(z, labels, self.relevance, self.mask_positives or pos, self.corrected)          # [D, L]
-    if self.ema > 0:
-        if self.rel is not None and self.rel.shape == rel.shape: rel = self.ema * self.rel.to(rel) + (1 - self.ema) * rel
-        if self.training: self.rel = rel                                                             # eval: read, not update
-    if self._warming():                                      # every level reads the whole embedding; the relevance is
-        if self.training and self.assign0 is None:           # smoothed meanwhile, and the untrained network's levels kept
-            self.assign0 = _floor(_assign_levels(rel, z, 'argmax' if self.mask_mode == 'sample' else self.mask_mode,
-                                                 self.gmm, self.match), rel, L, floor)
-        return torch.ones(L, D, dtype=torch.bool, device=z.device)
-    if self.mask_mode == 'sample': return sample_masks(z, rel, self.gmm, floor, self.sample_match)
-    assign = _assign_levels(rel, z, self.mask_mode, self.gmm, self.match)
-    if self.hysteresis > 0 and self.assign is not None and self.assign.shape == assign.shape:
-        prev, s = self.assign.to(assign.device), _normalized_scores(rel)
-        better = s.gather(1, assign[:, None])[:, 0] > (1 + self.hysteresis) * s.gather(1, prev[:, None])[:, 0]
-        assign = torch.where(better, assign, prev)                                                   # clear evidence only
-    assign = _floor(assign, rel, L, floor)
-    if self.training:
-        self.assign = assign
-        if self.assign0 is None: self.assign0 = assign
-    return F.one_hot(assign, L).T.bool()
-
-@patch
-def _mask_stats(self:GHMLCLoss) -> dict:
-    "Extra entries of `last_stats` about the masks of the last step."
-    return {}
-
-@patch
-def get_extra_state(self:GHMLCLoss):
-    "The GMM's parameters, the last masks and the smoothed relevance, so that a resumed run continues where it stopped."
-    g, st = self.gmm, {}
-    if g._params is not None and self.mask_mode != 'sample':
-        st.update(gmm=[t.detach().cpu() for t in g._params], lower_bound=g.lower_bound_.detach().cpu().reshape(-1))
-    for k in ('masks', 'rel', 'assign', 'assign0'):
-        if getattr(self, k) is not None: st[k] = getattr(self, k).cpu()
-    return st
-
-# %% ../nbs/03_masking.ipynb #78b717bb
-@patch
-def set_extra_state(self:GHMLCLoss, state):
-    "Restore the state saved by `get_extra_state` (a resumed run keeps its masks' history)."
-    if not state: return
-    if 'gmm' in state:
-        self.gmm._params, self.gmm._batched = tuple(state['gmm']), False
-        self.gmm.lower_bound_ = state['lower_bound'][0]
-    self.masks, self.rel, self.assign, self.assign0 = (state.get(k) for k in ('masks', 'rel', 'assign', 'assign0'))
-
-# %% ../nbs/03_masking.ipynb #cce1ad41
-@patch
-def _warming(self:GHMLCLoss) -> bool:
-    "Is the loss in its warm-up (every level reads the whole embedding)? Needs `set_progress` when `warmup > 0`."
-    if self.warmup <= 0: return False
-    if self.progress is None:
-        raise RuntimeError(f"GHMLCLoss: warmup={self.warmup} needs the share of training done; call "
-                           "`loss.set_progress(step / total_steps)` before each step (hmlc_nb's Trainer does).")
-    return self.progress < self.warmup
-
-# %% ../nbs/03_masking.ipynb #2006eb5f
-@patch
-def _random_masks(self:GHMLCLoss, z, L, D, floor):
-    "The fixed random partition `[L, D]` of mask_mode='random' (all dimensions during a warm-up), drawn from `seed`."
-    if self.assign is None or self.assign.shape != (D,):
-        shares = self.shares or [1 / L] * L
-        n = [math.floor(s * D) for s in shares]
-        for h in sorted(range(L), key=lambda h: -(shares[h] * D - n[h]))[:D - sum(n)]: n[h] += 1   # largest remainders
-        if min(n) < floor:
-            raise ValueError(f"GHMLCLoss: shares={shares} give a level {min(n)} of the D={D} dimensions, below the floor of "
-                             f"{floor} (min_dims={self.min_dims}, min_share={self.min_share}); lower min_share/min_dims or raise that share.")
-        perm = torch.randperm(D, generator=torch.Generator().manual_seed(0 if self.seed is None else int(self.seed)))
-        assign = torch.empty(D, dtype=torch.long)
-        assign[perm] = torch.repeat_interleave(torch.arange(L), torch.tensor(n))
-        self.assign = self.assign0 = assign.to(z.device)
-    if self._warming(): return torch.ones(L, D, dtype=torch.bool, device=z.device)
-    return F.one_hot(self.assign.to(z.device), L).T.bool()
-
-# %% ../nbs/03_masking.ipynb #e7a1153e
-@patch
-def first_assignment(self:GHMLCLoss) -> torch.Tensor|None:
-    "The level of each dimension `[D]` at the first training step (the untrained network's reading); None before it."
-    return self.assign0
-
 # %% ../nbs/03_masking.ipynb #450e43d0
-class AHMLCLoss(_MaskedLoss):
-    "A-HMLC: SupCon per hierarchy level on the embedding under soft masks from per-level attention heads."
+class AttentionMasker(nn.Module):
+    "Soft masks `[B, L, D]` from one attention head per level on the view-averaged normalized projection, softmax over levels."
+    soft = True
+    def __init__(self,
+                 dim:int, # dimension D of the projections z
+                 n_levels:int, # number of hierarchy levels L (>= 2)
+                 hidden:int|None=None, # None: linear heads; an int: two-layer MLP heads with this many hidden units
+                 temperature:float|tuple=(1.0, 0.1), # softmax temperature across levels (< 1: sharper masks); a pair (start, end): annealed geometrically over training (needs set_progress)
+                 entropy_weight:float=0.1, # weight of the masks' mean normalized entropy over levels (> 0: one level per dimension)
+                 heads:str='learned', # 'learned', 'detached' (the heads read z.detach()), or 'frozen': the random initialisation is kept (the soft control)
+                ):
+        super().__init__()
+        t0, t1 = temperature if isinstance(temperature, (tuple, list)) else (temperature, None)
+        _check_reals('AttentionMasker', integer=True, dim=dim, n_levels=n_levels); _check_reals('AttentionMasker', integer=True, optional=True, hidden=hidden)
+        _check_reals('AttentionMasker', temperature=t0, entropy_weight=entropy_weight); _check_reals('AttentionMasker', optional=True, temperature_end=t1)
+        if int(dim) < 1: raise ValueError(f"AttentionMasker: dim must be >= 1, got {dim}.")
+        if not t0 > 0: raise ValueError(f"AttentionMasker: the mask temperature must be > 0, got {t0}.")
+        if t1 is not None and not t1 > 0: raise ValueError(f"AttentionMasker: the end temperature must be None or > 0, got {t1}.")
+        if not entropy_weight >= 0: raise ValueError(f"AttentionMasker: entropy_weight must be >= 0, got {entropy_weight}.")
+        _check_choice('heads', heads, ('learned', 'detached', 'frozen'), 'AttentionMasker: ')
+        if hidden is not None and int(hidden) < 1: raise ValueError(f"AttentionMasker: hidden must be None or >= 1, got {hidden}.")
+        self.dim, self.n_levels, self.hidden, self.progress = int(dim), int(n_levels), hidden, None
+        self.mask_temperature, self.mask_temperature_end, self.entropy_weight = float(t0), t1, float(entropy_weight)
+        L, D = self.n_levels, self.dim
+        sizes = [D, D] if hidden is None else [D, int(hidden), D]
+        self.weights = nn.ParameterList([nn.Parameter(torch.empty(L, a, b)) for a, b in zip(sizes[:-1], sizes[1:])])
+        self.biases = nn.ParameterList([nn.Parameter(torch.empty(L, b)) for b in sizes[1:]])
+        self.reset_parameters()
+        self.heads, self.detach_input = heads, heads == 'detached'
+        for p in self.parameters(): p.requires_grad_(heads != 'frozen')   # frozen: no gradient, no optimizer update
+        self.assign0 = None
+
+    def reset_parameters(self):
+        "nn.Linear's initialisation, per head: uniform in +-1/sqrt(fan_in)."
+        for w, b in zip(self.weights, self.biases):
+            bound = 1 / math.sqrt(w.shape[1])
+            nn.init.uniform_(w, -bound, bound); nn.init.uniform_(b, -bound, bound)
+
+    def set_progress(self, frac): self.progress = float(frac)
+    def first_assignment(self): return self.assign0
+    def extra_state(self, masks): return None          # the heads are parameters: the state dict has them
+
+# %% ../nbs/03_masking.ipynb #8eb99cc1
+@patch
+def mask_temperature_now(self:AttentionMasker) -> float:
+    "The mask temperature of the next step: annealed geometrically from the start to the end over training (the start until `set_progress` is called)."
+    if self.mask_temperature_end is None or self.progress is None: return self.mask_temperature
+    f = min(max(self.progress, 0.), 1.)
+    return self.mask_temperature * (self.mask_temperature_end / self.mask_temperature) ** f
+
+@patch
+def attention(self:AttentionMasker,
+              z:torch.Tensor, # raw projections [B, V, D]
+             ) -> torch.Tensor: # soft masks [B, L, D], summing to 1 over levels
+    "Soft level masks of each sample: per-level heads on the view-averaged normalized projection, softmax over levels."
+    if self.detach_input: z = z.detach()
+    zf = _as_float(z)
+    h = _masked_normalize(zf, _norm_floor(zf)).mean(1).to(self.weights[0].dtype)[:, None, :]   # [B, 1, D], normalized views
+    for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        h = torch.einsum('bli,lio->blo', h.expand(-1, self.n_levels, -1), w) + b
+        if i < len(self.weights) - 1: h = F.relu(h)
+    return (h / self.mask_temperature_now()).softmax(1)
+
+# %% ../nbs/03_masking.ipynb #42a1c3b4
+@patch
+def soft_masks(self:AttentionMasker, z, training:bool):
+    "This step's soft masks (gradients reach the heads and `z`) and the entropy penalty (None at `entropy_weight=0`)."
+    if z.shape[-1] != self.dim:
+        raise ValueError(f"AttentionMasker was built for dim={self.dim} but z has D={z.shape[-1]}; build it with dim={z.shape[-1]}.")
+    A = self.attention(z)                                                         # [B, L, D]
+    if training and self.assign0 is None: self.assign0 = A.detach().mean(0).argmax(0)   # first_assignment
+    with torch.set_grad_enabled(torch.is_grad_enabled() and self.entropy_weight > 0):
+        Af = A.to(torch.promote_types(A.dtype, torch.float32))                # float16 -> float32, float64 kept
+        ent = -(Af * Af.clamp_min(1e-12).log()).sum(1).mean()                     # mean entropy over levels, nats
+    self._entropy = ent.detach()
+    return A, (self.entropy_weight * ent / math.log(self.n_levels) if self.entropy_weight > 0 else None)
+
+@patch
+def stats(self:AttentionMasker, losses, masks, moved) -> dict:
+    "`last_stats` entries: the masks' entropy and temperature, each level's loss, mean share and the dimensions it wins on average."
+    L, a = self.n_levels, masks.float()
+    dims = (a.mean(0).argmax(0)[None] == torch.arange(L, device=a.device)[:, None]).sum(1)    # bincount syncs on CUDA
+    share, lf = a.mean((0, 2)), losses.float()
+    return {'mask_entropy': self._entropy, 'mask_entropy_norm': _Ratio('mask_entropy', math.log(L)),
+            'mask_temperature': self.mask_temperature_now(),
+            **{f'loss_{h}': lf[h] for h in range(L)}, **{f'share_{h}': share[h] for h in range(L)},
+            **{f'dims_{h}': dims[h] for h in range(L)}}
+
+# %% ../nbs/03_masking.ipynb #43ceb961
+class AHMLCLoss(MaskedSupCon):
+    "A-HMLC: `MaskedSupCon` under soft masks from per-level attention heads (`AttentionMasker`)."
     def __init__(self,
                  dim:int, # dimension D of the projections z
                  n_levels:int, # number of hierarchy levels L (>= 2)
@@ -966,9 +1326,7 @@ class AHMLCLoss(_MaskedLoss):
                  entropy_weight:float=0.1, # weight of the masks' mean normalized entropy over levels (> 0: one level per dimension)
                  heads:str='learned', # 'learned', or 'frozen': the heads keep their random initialisation (the soft control)
                 ):
-        super().__init__()
-        w = _check_levels(n_levels, level_weights, positives, path_weight, 'AHMLCLoss')
-        _check_temperature(temperature, base_temperature)
+        _check_levels(n_levels, level_weights, positives, path_weight, 'AHMLCLoss')
         _check_reals('AHMLCLoss', integer=True, dim=dim); _check_reals('AHMLCLoss', integer=True, optional=True, hidden=hidden)
         _check_reals('AHMLCLoss', mask_temperature=mask_temperature, entropy_weight=entropy_weight, prefix_until=prefix_until)
         _check_reals('AHMLCLoss', optional=True, mask_temperature_end=mask_temperature_end)
@@ -976,88 +1334,18 @@ class AHMLCLoss(_MaskedLoss):
         if not mask_temperature > 0: raise ValueError(f"AHMLCLoss: mask_temperature must be > 0, got {mask_temperature}.")
         if mask_temperature_end is not None and not mask_temperature_end > 0:
             raise ValueError(f"AHMLCLoss: mask_temperature_end must be None or > 0, got {mask_temperature_end}.")
-        if not entropy_weight >= 0: raise ValueError(f"AHMLCLoss: entropy_weight must be >= 0, got {entropy_weight}.")
         _check_choice('heads', heads, ('learned', 'frozen'), 'AHMLCLoss: ')
-        if hidden is not None and int(hidden) < 1: raise ValueError(f"AHMLCLoss: hidden must be None or >= 1, got {hidden}.")
-        self.dim,self.n_levels,self.temperature,self.base_temperature = int(dim),int(n_levels),temperature,base_temperature
-        self.positives,self.path_weight,self.mask_temperature,self.hidden,self.balance = \
-            positives,float(path_weight),float(mask_temperature),hidden,balance
-        self.detach_input, self.prefix_until, self.progress = detach_input, _check_until(prefix_until, 'AHMLCLoss'), None
-        self.mask_temperature_end, self.entropy_weight = mask_temperature_end, float(entropy_weight)
-        self.register_buffer('level_weights', w)
-        L, D = self.n_levels, self.dim
-        sizes = [D, D] if hidden is None else [D, int(hidden), D]
-        self.weights = nn.ParameterList([nn.Parameter(torch.empty(L, a, b)) for a, b in zip(sizes[:-1], sizes[1:])])
-        self.biases = nn.ParameterList([nn.Parameter(torch.empty(L, b)) for b in sizes[1:]])
-        self.reset_parameters()
-        self.heads = heads
-        for p in self.parameters(): p.requires_grad_(heads == 'learned')   # frozen: no gradient, no optimizer update
-        self.masks, self.last_stats, self.assign0 = None, {}, None
-
-    def reset_parameters(self):
-        "nn.Linear's initialisation, per head: uniform in +-1/sqrt(fan_in)."
-        for w, b in zip(self.weights, self.biases):
-            bound = 1 / math.sqrt(w.shape[1])
-            nn.init.uniform_(w, -bound, bound); nn.init.uniform_(b, -bound, bound)
+        masker = AttentionMasker(dim, n_levels, hidden, (mask_temperature, mask_temperature_end), entropy_weight,
+                                 'detached' if detach_input and heads == 'learned' else heads)
+        masker.detach_input = bool(detach_input)
+        super().__init__(n_levels, masker, temperature, base_temperature, level_weights,
+                         PrefixFirst(_check_until(prefix_until, 'AHMLCLoss'), positives) if prefix_until else positives, path_weight, balance)
+        self.detach_input = detach_input
 
     def extra_repr(self):
-        return (f"dim={self.dim}, n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
-                f"path_weight={self.path_weight}, mask_temperature={self.mask_temperature}, hidden={self.hidden}, "
+        m = self.masker
+        return (f"dim={m.dim}, n_levels={self.n_levels}, temperature={self.temperature}, positives={self.positives!r}, "
+                f"path_weight={self.path_weight}, mask_temperature={m.mask_temperature}, hidden={m.hidden}, "
                 f"balance={self.balance}, detach_input={self.detach_input}, prefix_until={self.prefix_until}, "
-                f"mask_temperature_end={self.mask_temperature_end}, entropy_weight={self.entropy_weight}"
-                + (f", heads={self.heads!r}" if self.heads != 'learned' else ''))
-
-    def mask_temperature_now(self) -> float:
-        "The mask temperature of the next step: `mask_temperature` annealed geometrically to `mask_temperature_end` over training (the start until `set_progress` is called)."
-        if self.mask_temperature_end is None: return self.mask_temperature
-        if self.progress is None: return self.mask_temperature   # no schedule known (a loss called by hand): the start
-        f = min(max(self.progress, 0.), 1.)
-        return self.mask_temperature * (self.mask_temperature_end / self.mask_temperature) ** f
-
-# %% ../nbs/03_masking.ipynb #8eb99cc1
-@patch
-def attention(self:AHMLCLoss,
-              z:torch.Tensor, # raw projections [B, V, D]
-             ) -> torch.Tensor: # soft masks [B, L, D], summing to 1 over levels
-    "Soft level masks of each sample: per-level heads on the view-averaged normalized projection, softmax over levels."
-    if self.detach_input: z = z.detach()
-    zf = _as_float(z)
-    h = _masked_normalize(zf, _norm_floor(zf)).mean(1).to(self.weights[0].dtype)[:, None, :]   # [B, 1, D], normalized views
-    for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-        h = torch.einsum('bli,lio->blo', h.expand(-1, self.n_levels, -1), w) + b
-        if i < len(self.weights) - 1: h = F.relu(h)
-    return (h / self.mask_temperature_now()).softmax(1)
-
-# %% ../nbs/03_masking.ipynb #42a1c3b4
-@patch
-def _masking(self:AHMLCLoss, z, zf, labels, pos):
-    "Soft masks of this step from the heads (gradients reach the heads and `z`), and the entropy penalty."
-    if z.shape[-1] != self.dim:
-        raise ValueError(f"AHMLCLoss was built for dim={self.dim} but z has D={z.shape[-1]}; build it with dim={z.shape[-1]}.")
-    A = self.attention(z)                                                         # [B, L, D]
-    self.masks = A.detach()
-    if self.training and self.assign0 is None: self.assign0 = self.masks.mean(0).argmax(0)   # first_assignment
-    with torch.set_grad_enabled(torch.is_grad_enabled() and self.entropy_weight > 0):
-        Af = A.to(torch.promote_types(A.dtype, torch.float32))                # float16 -> float32, float64 kept
-        ent = -(Af * Af.clamp_min(1e-12).log()).sum(1).mean()                     # mean entropy over levels, nats
-    self._entropy = ent.detach()
-    return _LevelMasks(lambda h: zf * A[:, None, h], soft=A), (self.entropy_weight * ent / math.log(self.n_levels) if self.entropy_weight > 0 else None)
-
-@patch
-def _stats(self:AHMLCLoss, loss, lp, losses) -> dict:
-    """The step's losses, the masks' entropy and temperature, each level's mean share and the dimensions it wins on
-    average. Tensors, no host sync: `last_stats` converts them when read."""
-    L, a = self.n_levels, self.masks.float()
-    dims = (a.mean(0).argmax(0)[None] == torch.arange(L, device=a.device)[:, None]).sum(1)    # bincount syncs on CUDA
-    share, lf = a.mean((0, 2)), losses.float()
-    return {'loss': loss, 'loss_path': lp, 'mask_entropy': self._entropy,
-            'mask_entropy_norm': _Ratio('mask_entropy', math.log(L)), 'mask_temperature': self.mask_temperature_now(),
-            **{f'loss_{h}': lf[h] for h in range(L)}, **{f'share_{h}': share[h] for h in range(L)},
-            **{f'dims_{h}': dims[h] for h in range(L)}}
-
-# %% ../nbs/03_masking.ipynb #43ceb961
-@patch
-def first_assignment(self:AHMLCLoss) -> torch.Tensor|None:
-    """The level of each dimension `[D]` at the first training step: the argmax over levels of the mean attention
-    (None before it; not kept in a checkpoint, so a resumed run reports None)."""
-    return self.assign0
+                f"mask_temperature_end={m.mask_temperature_end}, entropy_weight={m.entropy_weight}"
+                + (f", heads={m.heads!r}" if m.heads not in ('learned', 'detached') else ''))
