@@ -13,7 +13,7 @@ spec = importlib.util.spec_from_file_location('docs_check', ROOT/'tools'/'docs_c
 dc = importlib.util.module_from_spec(spec); spec.loader.exec_module(dc)
 
 # The module notebooks the layout promises, and every notebook there is now (a missing one is skipped).
-EXPECTED = ['index', '00_hierarchy', '01_data', '01a_augment', '02_losses', '03_masking', '04_models', '04a_distributed',
+EXPECTED = ['index', '00_hierarchy', '01_data', '01a_augment', '02_losses', '03_masking', '03a_mixtures', '04_models', '04a_distributed',
             '05_config', '05a_checkpoint', '05b_train', '06_eval', '07_cli', '08_levels',
             '10_digits', '11_cifar100', '12_modelnet40', '13_ablations']
 NOTEBOOKS = sorted(set(EXPECTED) | {p.stem for p in dc.find_notebooks()})
