@@ -115,7 +115,7 @@ class DPMasker(_HardMasker):
         self.gmm._post, self.steps = dict(st['dp']), int(st['steps'])
         return st['masks']
 
-# %% ../nbs/08_levels.ipynb #a1aed4da
+# %% ../nbs/08_levels.ipynb #13bde96b
 class DPGHMLCLoss(GHMLCLoss):
     "G-HMLC whose feature groups come from a Dirichlet-process mixture (`DPMasker`): their number is inferred at every step."
     def __init__(self,
