@@ -4,7 +4,8 @@ G-HMLC solves at every training step. Prints the median time of each (runs inter
 import argparse, warnings
 import numpy as np, torch
 from sklearn.mixture import GaussianMixture
-from hmlc_nb.masking import TorchGMM, level_relevance
+from hmlc_nb.mixtures import TorchGMM
+from hmlc_nb.masking import level_relevance
 from _timing import interleaved, medians, device_name
 
 def median_times(fns, repeats, device):

@@ -14,7 +14,8 @@ from .hierarchy import Hierarchy
 from .models import ENCODERS
 from .losses import supcon_loss, _supcon_loss, hmlc_loss, with_instance_ids, cpcc_loss
 from .masking import GHMLCLoss, AHMLCLoss, MASK_MODES
-from .levels import DPGHMLCLoss, LossOnZ
+from .levels import DPGHMLCLoss
+from .losses import LossOnZ
 from .imbalance import BCLMethod, balanced_masked_loss, parse_sizes, long_tail_counts
 
 # %% auto #0

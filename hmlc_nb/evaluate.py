@@ -903,16 +903,16 @@ def masks_for(criterion, # a trained G-HMLC/A-HMLC loss or a module holding one 
               seed:int=0, # fitted masks: GMM initialisation
              ): # bool masks [L, D] on z's device, or (soft A-HMLC) a function giving per-sample soft masks
     "The level masks a method would use on `z`: G-HMLC's last hard masks, A-HMLC's attention, or masks fitted afterwards."
-    from hmlc_nb.masking import GHMLCLoss, AHMLCLoss, level_masks
+    from hmlc_nb.masking import MaskedSupCon, level_masks
     z = _check_emb(z, 'z')
-    crit = next((m for m in criterion.modules() if isinstance(m, (GHMLCLoss, AHMLCLoss))), None) if isinstance(criterion, nn.Module) else None
-    if isinstance(crit, GHMLCLoss):
+    crit = next((m for m in criterion.modules() if isinstance(m, MaskedSupCon)), None) if isinstance(criterion, nn.Module) else None
+    if crit is not None and not getattr(crit.masker, 'soft', False):
         if crit.masks is None: raise ValueError("`criterion` (G-HMLC) holds no masks yet: it must have run at least one step.")
         if crit.masks.shape[1] != z.shape[1]: raise ValueError(f"`criterion`'s masks cover {crit.masks.shape[1]} dimensions but `z` has {z.shape[1]}.")
         return crit.masks.bool().to(z.device)
-    if isinstance(crit, AHMLCLoss):
-        dev = crit.weights[0].device
-        att = lambda x: crit.attention(_check_emb(x, 'z').to(dev)[:, None]).detach().to(x.device)
+    if crit is not None:
+        dev = crit.masker.weights[0].device
+        att = lambda x: crit.masker.attention(_check_emb(x, 'z').to(dev)[:, None]).detach().to(x.device)
         if soft: return torch.no_grad()(att)
         with torch.no_grad(): a = att(z).mean(0)                          # [L, D] mean attention
         return F.one_hot(a.argmax(0), a.shape[0]).T.bool()

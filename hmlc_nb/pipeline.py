@@ -49,13 +49,13 @@ def measure_masks(criterion, # the trained loss (Trainer.criterion); methods wit
                  ) -> dict: # masks, selectivity per split, mask_trajectory, mask_health (None without logged masks)
     "Feature identification of a trained run: the masks on the projections, and the selectivity of each level's dimensions."
     from hmlc_nb import evaluate as ev
-    from hmlc_nb.masking import GHMLCLoss, AHMLCLoss
+    from hmlc_nb.masking import MaskedSupCon
     _, ztr, ptr = train
-    own = any(isinstance(m, (GHMLCLoss, AHMLCLoss)) for m in criterion.modules()) if criterion is not None else False
+    own = any(isinstance(m, MaskedSupCon) for m in criterion.modules()) if criterion is not None else False
     masks = ev.masks_for(criterion, ztr, ptr, seed=seed)
     out = dict(masks=dict(source='learned' if own else 'fitted', D=int(ztr.shape[1]),
                           dims={n: int(m.sum()) for n, m in zip(level_names, masks)}))
-    a0 = next((m.first_assignment() for m in criterion.modules() if isinstance(m, (GHMLCLoss, AHMLCLoss))), None) if own else None
+    a0 = next((m.first_assignment() for m in criterion.modules() if isinstance(m, MaskedSupCon)), None) if own else None
     if a0 is not None and a0.shape[0] == masks.shape[1]:       # share of dimensions still in their level of the first step
         out['masks']['first_step_agreement'] = float((masks.float().argmax(0).cpu() == a0.cpu()).float().mean())
     out['selectivity'] = {split: _per_level(ev.selectivity(ztr, ptr, z, p, masks, epochs=epochs, seed=seed), level_names)

@@ -704,7 +704,7 @@ def test_single_zero_embedding_finite(which):
 @pytest.mark.parametrize('bad', [pytest.param(float('nan'), id='gmm-nan'), pytest.param(float('inf'), id='gmm-inf')])
 def test_torchgmm_nonfinite_input(bad):
     "TorchGMM.fit on a non-finite value: a ValueError that says so (not NaN parameters or a linear-algebra error)."
-    from hmlc_nb.masking import TorchGMM
+    from hmlc_nb.mixtures import TorchGMM
     x = torch.randn(64, 4, generator=torch.Generator().manual_seed(0)); x[3, 1] = bad
     with pytest.raises(ValueError, match=r'(?i)nan|finite|inf'): TorchGMM(2, seed=0).fit(x)
 
