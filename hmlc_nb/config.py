@@ -4,8 +4,9 @@
 
 # %% ../nbs/05_config.ipynb #9725c1db
 from __future__ import annotations
-import dataclasses, difflib, math, os, warnings
-from dataclasses import dataclass, fields
+import dataclasses, difflib, functools, math, os, warnings
+from dataclasses import dataclass, fields, asdict
+from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
@@ -16,13 +17,14 @@ from .losses import supcon_loss, _supcon_loss, hmlc_loss, with_instance_ids, cpc
 from .masking import GHMLCLoss, AHMLCLoss, MASK_MODES
 from .levels import DPGHMLCLoss
 from .losses import LossOnZ
+from .checkpoint import load_checkpoint, list_checkpoints, CheckpointError
 from .imbalance import BCLMethod, balanced_masked_loss, parse_sizes, long_tail_counts
 
 # %% auto #0
 __all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'MASKED_METHODS', 'FASHION_MNIST_DEB',
            'FASHION_MNIST_ROOT', 'PRESETS', 'MAX_SEED', 'TrainConfig', 'MethodSpec', 'register_method',
-           'level_weights_for', 'ConfigError', 'check_types', 'parse_levels', 'unread_options', 'check_config',
-           'get_config']
+           'level_weights_for', 'ConfigError', 'check_types', 'parse_levels', 'unread_options', 'init_state',
+           'check_config', 'get_config']
 
 # %% ../nbs/05_config.ipynb #a444eda5
 DATASETS = ('digits', 'mnist', 'fashion_mnist', 'cifar100', 'modelnet40', 'folder', 'csv', 'arrays')  # the last three: your own data (hmlc_nb.data.OWN_SOURCES)
@@ -94,6 +96,8 @@ class TrainConfig:
     warmup_epochs:float=1.0 # linear warm-up length in epochs (fractions allowed)
     min_lr_ratio:float=0.0 # the cosine decays to lr * min_lr_ratio
     grad_clip:float=0.0 # clip the gradient norm to this value (0 = off)
+    init_from:str|None=None # two stages: a finished run folder or a checkpoint file whose model weights start training ('{seed}' in it: the run's seed); None: random weights
+    freeze_encoder:bool=False # two stages: the encoder is not trained (batch norm kept in eval mode), only the projection and the loss's own parameters learn; needs init_from
     # runtime
     seed:int=0 # seed of every random number generator
     device:str='auto' # 'auto' (cuda if available), 'cpu', 'cuda', 'cuda:1', ...
@@ -502,6 +506,52 @@ def _mark(cfg, origin):
     if origin is not None: cfg._origin = origin
     return cfg
 
+# %% ../nbs/05_config.ipynb #a9d40e6f
+_ARCH_FIELDS = ('encoder', 'in_channels', 'width', 'feat_dim', 'proj_hidden', 'proj_dim')  # the model's shapes
+_DATA_FIELDS = ('dataset', 'n_train', 'img_size', 'sub_size', 'n_points', 'data_seed', 'val_frac', 'imbalance', 'imbalance_order', 'coarse_sizes')  # the training images and the validation split
+
+@functools.lru_cache(maxsize=4)
+def _read_init(path:str, mtime_ns:int, size:int) -> dict:
+    "The checkpoint in `path`, read once per version of the file."
+    return load_checkpoint(path)
+
+def init_state(cfg:TrainConfig, # the settings; `init_from` may hold '{seed}'
+              ) -> tuple: # (checkpoint path, its state), or (None, None) without `init_from`
+    "The checkpoint `cfg.init_from` names for `cfg.seed` (a run folder: its newest checkpoint, which must end the run), loaded; a `ConfigError` naming `init_from` when there is none."
+    if cfg.init_from is None: return None, None
+    spec = str(cfg.init_from)
+    p = Path(spec.replace('{seed}', str(cfg.seed))).expanduser()
+    if not spec.strip() or not p.exists():
+        _fail('init_from', spec, f"must name a finished run folder or a checkpoint file; '{p}' does not exist")
+    folder = p.is_dir()
+    if folder:
+        found = list_checkpoints(p)
+        if not found: _fail('init_from', spec, f"is a folder without checkpoints ('{p}'); give a finished run folder or a checkpoint file")
+        p = found[-1]
+    try: st = _read_init(str(p), p.stat().st_mtime_ns, p.stat().st_size)
+    except (CheckpointError, OSError) as e: _fail('init_from', spec, f"cannot be read: {e}")
+    if folder and not st.get('complete', False):
+        _fail('init_from', spec, f"is a run that has not finished (its newest checkpoint '{p.name}' is of epoch {st.get('epoch')} of "
+              f"{(st.get('config') or {}).get('epochs')}): finish it (--resume), or give that checkpoint file itself")
+    return p, st
+
+def _check_init(cfg):
+    "The two-stage fields: `freeze_encoder` needs `init_from`; `init_from` names a checkpoint of this model's architecture, trained on these data."
+    if not isinstance(cfg.freeze_encoder, (bool, np.bool_)): _fail('freeze_encoder', cfg.freeze_encoder, "must be True or False")
+    if cfg.init_from is None:
+        if cfg.freeze_encoder:
+            _fail('freeze_encoder', cfg.freeze_encoder, "needs `init_from` (--init_from): an encoder frozen at its random "
+                  "initialisation learns nothing; give the run folder or the checkpoint of the first stage")
+        return
+    p, st = init_state(cfg)
+    was, now = dict(st.get('config') or {}), asdict(cfg)
+    for what, keys in (('architecture', _ARCH_FIELDS), ('training data', _DATA_FIELDS)):
+        diff = [k for k in keys if k in was and was[k] != now[k]]
+        if diff:
+            _fail('init_from', cfg.init_from, f"names a checkpoint ('{p}') of another {what}: "
+                  + ', '.join(f"`{k}` {was[k]!r} there, {now[k]!r} here" for k in diff)
+                  + f"; start from a run with the same {'model' if what == 'architecture' else 'data and validation split'}, or pretrain one")
+
 # %% ../nbs/05_config.ipynb #62724742
 def check_config(cfg:TrainConfig, # the settings to check
                  final:bool=True, # the method is the run's; False: it may still change (`get_config`), so what depends on it is left
@@ -519,6 +569,7 @@ def check_config(cfg:TrainConfig, # the settings to check
         if v is not None and v not in allowed: _fail(k, v, f"must be None or one of {', '.join(allowed)}")
     _check_masking(cfg, final)
     _check_imbalance(cfg, final)
+    _check_init(cfg)
     sel = parse_levels(cfg.levels)     # its form; the level names too where `levels` names them all, else when the loss is built
     try: level_weights_for(cfg.level_weights, sel if sel and all(isinstance(s, str) for s in sel) else None)
     except ValueError as e: raise ConfigError(str(e)) from None

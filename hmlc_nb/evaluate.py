@@ -17,7 +17,8 @@ from .imbalance import shot_metrics
 __all__ = ['extract_features', 'linear_eval', 'knn_eval', 'mistake_severity', 'hier_dist_at_k', 'embedding_variance',
            'silhouette_per_level', 'cpcc', 'tsne_figure', 'evaluate_features', 'evaluate_model', 'flatten_results',
            'check_eval_args', 'default_columns', 'format_table', 'paired_differences', 'seed_bars_figure',
-           'mask_trajectory', 'masks_figure', 'mask_health', 'selectivity', 'masks_for']
+           'mask_trajectory', 'masks_figure', 'mask_health', 'selectivity', 'masks_for', 'random_partitions',
+           'partition_selectivity']
 
 # %% ../nbs/06_eval.ipynb #a0c4f2f6
 def _check_emb(x, name):
@@ -918,3 +919,31 @@ def masks_for(criterion, # a trained G-HMLC/A-HMLC loss or a module holding one 
         return F.one_hot(a.argmax(0), a.shape[0]).T.bool()
     p = _check_paths(paths, 'paths', z.shape[0], 'z', z.device)
     return level_masks(z[:, None], p, min_dims=min_dims, positives=positives, seed=seed)
+
+# %% ../nbs/06_eval.ipynb #0d97b3e5
+def random_partitions(sizes:list, # dimensions per level, e.g. [64, 64]
+                      draws:int=5, # how many partitions
+                      seed:int=0, # seed of the draws
+                     ) -> torch.Tensor: # bool [draws, L, D], D = sum(sizes): every dimension in one level, `sizes[h]` in level h
+    "Random partitions of `sum(sizes)` dimensions with `sizes[h]` dimensions in level `h`."
+    if not sizes or any(int(s) < 0 for s in sizes) or sum(sizes) < 1: raise ValueError(f"`sizes` must be counts >= 0 with a positive sum, got {sizes}.")
+    g, L = torch.Generator().manual_seed(seed), len(sizes)
+    lab = torch.repeat_interleave(torch.arange(L), torch.tensor([int(s) for s in sizes]))
+    return torch.stack([F.one_hot(lab[torch.randperm(len(lab), generator=g)], L).T.bool() for _ in range(draws)])
+
+def partition_selectivity(z_train:torch.Tensor, # training projections [N, D]
+                          paths_train:torch.Tensor, # their label paths [N, L]
+                          scored:dict, # split name -> (z [M, D], paths [M, L]) scored by the probes
+                          masks:torch.Tensor, # bool [L, D], a partition of the dimensions (each in one level)
+                          draws:int=5, # random partitions of the same sizes
+                          seed:int=0, # seed of the draws and of the probes
+                          epochs:int=50, # probe steps (see selectivity)
+                         ) -> dict: # sizes, and per split the selectivity of the masks ('masks') and of each draw ('random')
+    "`selectivity` of `masks` and of `draws` random partitions with as many dimensions per level, on every split of `scored`."
+    masks = _check_masks(masks, paths_train.shape[1], z_train.shape[1], z_train.device)
+    if callable(masks) or not (masks.sum(0) == 1).all(): raise ValueError("`masks` must be bool [L, D] with every dimension in exactly one level.")
+    sizes = masks.sum(1).tolist()
+    rnd = random_partitions(sizes, draws, seed).to(masks.device)
+    sel = lambda z, p, m: selectivity(z_train, paths_train, z, p, m, epochs=epochs, seed=seed)
+    return dict(sizes=sizes, draws=draws, seed=seed, masks={s: sel(z, p, masks) for s, (z, p) in scored.items()},
+                random={s: [sel(z, p, r) for r in rnd] for s, (z, p) in scored.items()})

@@ -17,14 +17,14 @@ from .data import make_datasets
 from .splits import is_tensor_dataset, _targets_of
 from .augment import make_transform
 from .distributed import _ddp_setup, _on_main, _main_first, _any_rank, _rank_seed, _GlobalStep, _TensorBatches, _LoaderBatches
-from .config import TrainConfig, ConfigError, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config, _fail, PRESETS
+from .config import TrainConfig, ConfigError, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config, _fail, PRESETS, init_state
 from .checkpoint import (atomic_write_bytes, save_checkpoint, load_checkpoint, latest_checkpoint, prune_checkpoints,
                                 prepare_out, seed_everything, get_rng_state, set_rng_state, _json_safe, _write_json,
                                 lock_run, unlock_run, clean_run_folder, check_out, record_files, EVAL_FILES)
 
 # %% auto #0
 __all__ = ['MethodLoss', 'make_criterion', 'make_optimizer', 'lr_factor', 'make_scheduler', 'TrainingInterrupted',
-           'NonFiniteLossError', 'Trainer', 'train', 'check_setup']
+           'NonFiniteLossError', 'init_model_from', 'Trainer', 'train', 'check_setup']
 
 # %% ../nbs/05b_train.ipynb #6c0eb7e4
 class MethodLoss(nn.Module):
@@ -151,6 +151,31 @@ def _dry_run(cfg:TrainConfig, hierarchy:Hierarchy, train_ds, feat_dim:int, proj_
             raise ConfigError(f"TrainConfig: {cfg.method} cannot train with these settings (proj_dim {proj_dim}, feat_dim "
                               f"{feat_dim}, {hierarchy.n_levels} levels, batch_size {cfg.batch_size}): {e}") from None
 
+# %% ../nbs/05b_train.ipynb #7e2d4a91
+def _train_as_eval(self, mode:bool=True):
+    "`Module.train` of a frozen encoder: it stays in eval mode (its batch norm keeps the first stage's statistics)."
+    return nn.Module.train(self, False)
+
+def init_model_from(model:nn.Module, # the run's model (a ContrastiveModel: `.encoder` and `.head`)
+                    cfg:TrainConfig, # its settings: `init_from`, `freeze_encoder`
+                    log=print, # where the message goes
+                   ) -> dict|None: # what was loaded (checkpoint, its method and epoch, frozen), None without `init_from`
+    "Load the model weights of `cfg.init_from` into `model`; with `cfg.freeze_encoder` the encoder is not trained and stays in eval mode."
+    path, st = init_state(cfg)
+    if path is None: return None
+    try: model.load_state_dict(st['model'])
+    except RuntimeError as e:
+        raise ConfigError(f"TrainConfig: `init_from` '{path}' does not fit this model: {str(e)[:300]}") from None
+    if cfg.freeze_encoder:
+        enc = getattr(model, 'encoder', None)
+        if not isinstance(enc, nn.Module): _fail('freeze_encoder', True, "needs a model with an `encoder` module (a ContrastiveModel)")
+        for p in enc.parameters(): p.requires_grad_(False)
+        enc.train = _train_as_eval.__get__(enc)
+        enc.eval()
+    was = st.get('config') or {}
+    log(f"Model weights from '{path}' ({was.get('method')}, epoch {st.get('epoch')})" + (", encoder frozen" if cfg.freeze_encoder else ""))
+    return dict(checkpoint=str(path), method=was.get('method'), epoch=st.get('epoch'), frozen=bool(cfg.freeze_encoder))
+
 # %% ../nbs/05b_train.ipynb #18a7ea5f
 class Trainer:
     "Train `cfg.method` on `cfg`'s data; `fit()` runs the loop (see above for files, resume, signals, NaN)."
@@ -207,6 +232,7 @@ class Trainer:
                       create_model(cfg.encoder, cfg.in_channels, cfg.width, cfg.feat_dim, cfg.proj_hidden, cfg.proj_dim,
                                    channels_last=cfg.channels_last and image)).to(dev)
         if cfg.sync_bn and world > 1: self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)  # same parameters
+        self.init_from = init_model_from(self.model, cfg, log=self.log)  # two stages: a resumed run's checkpoint loads over it
         dims = getattr(self.model, 'feat_dim', None) or cfg.feat_dim, getattr(self.model, 'proj_dim', None) or cfg.proj_dim
         if criterion is None: _dry_run(cfg, self.hierarchy, self.train_ds, *dims)
         self.criterion = (criterion or make_criterion(cfg, self.hierarchy, *dims)).to(dev)
