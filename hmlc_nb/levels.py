@@ -13,8 +13,9 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from fastcore.basics import patch
 from .hierarchy import prefix_ids
-from .masking import (level_relevance, level_increments, _relevance, _check_z_labels, _check_min_dims, _check_choice,
-                             _floor_levels, _HardMasker, _check_reals)
+from .relevance import (level_relevance, level_increments, _relevance, _check_z_labels, _check_min_dims, _check_choice,
+                               _floor_levels)
+from .maskers import _HardMasker, _check_reals
 from .mixtures import TorchDPGMM, _as_float
 from .masking import GHMLCLoss, Floored, Relevance
 
