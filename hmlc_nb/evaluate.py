@@ -16,7 +16,8 @@ from .imbalance import shot_metrics
 # %% auto #0
 __all__ = ['extract_features', 'linear_eval', 'knn_eval', 'mistake_severity', 'hier_dist_at_k', 'embedding_variance',
            'silhouette_per_level', 'cpcc', 'evaluate_features', 'evaluate_model', 'flatten_results', 'check_eval_args',
-           'default_columns', 'format_table', 'paired_differences']
+           'default_columns', 'format_table', 'paired_differences', 'masks_for', 'selectivity', 'mask_trajectory',
+           'mask_health', 'masks_figure', 'tsne_figure', 'seed_bars_figure']
 
 # %% ../nbs/06_eval.ipynb #a0c4f2f6
 def _check_emb(x, name):
@@ -588,6 +589,7 @@ def paired_differences(runs:list, # runs with 'method', 'seed' and results
 # %% ../nbs/06_eval.ipynb #d360a42b
 _MOVED = {**dict.fromkeys(('masks_for', 'selectivity', 'mask_trajectory', 'mask_health', 'masks_figure'), 'identification'),
           **dict.fromkeys(('tsne_figure', 'seed_bars_figure'), 'figures')}
+_all_ = ['masks_for', 'selectivity', 'mask_trajectory', 'mask_health', 'masks_figure', 'tsne_figure', 'seed_bars_figure']
 
 def __getattr__(name):
     "The functions that moved to `hmlc_nb.identification` and `hmlc_nb.figures`, still found here (`from hmlc_nb.evaluate import masks_for`)."

@@ -19,9 +19,13 @@ from .maskers import _check_reals, _norm_floor, _masked_normalize, _Ratio
 from .relevance import level_relevance, level_increments, level_masks, sample_masks
 from .maskers import (MASK_MODES, Relevance, MixtureMasker, ArgmaxMasker, SampleMasker, RandomMasker, Smoothed, Floored,
                              WarmUp, ghmlc_masker, AttentionMasker)
+_all_ = ['level_relevance', 'level_increments', 'level_masks', 'sample_masks', 'MASK_MODES', 'Relevance', 'MixtureMasker',
+         'ArgmaxMasker', 'SampleMasker', 'RandomMasker', 'Smoothed', 'Floored', 'WarmUp', 'ghmlc_masker', 'AttentionMasker']
 
 # %% auto #0
-__all__ = ['PrefixFirst', 'MaskedSupCon', 'GHMLCLoss', 'AHMLCLoss']
+__all__ = ['PrefixFirst', 'MaskedSupCon', 'GHMLCLoss', 'AHMLCLoss', 'level_relevance', 'level_increments', 'level_masks',
+           'sample_masks', 'MASK_MODES', 'Relevance', 'MixtureMasker', 'ArgmaxMasker', 'SampleMasker', 'RandomMasker',
+           'Smoothed', 'Floored', 'WarmUp', 'ghmlc_masker', 'AttentionMasker']
 
 # %% ../nbs/03_masking.ipynb #d19c0d78
 from .losses import supcon_loss, _supcon_loss, _check_temperature, _is_real
