@@ -8,12 +8,15 @@ import argparse, difflib, json, os, shutil, signal, sys, time
 from dataclasses import asdict, fields
 from pathlib import Path
 import torch
-from .config import TrainConfig, PRESETS, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config
+from .config import TrainConfig, PRESETS, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config, check_types
 from .checkpoint import (_write_json, RUN_FILES, run_lock, check_out, prepare_out, read_manifest, record_files,
-                                remove_recorded)
+                                remove_recorded, list_checkpoints, _checkpoint_step)
 from .train import TrainingInterrupted, NonFiniteLossError, check_setup
 from .data import make_datasets
 from .owndata import OWN_SOURCES, data_defaults
+from .evaluate import default_columns, format_table, paired_differences, check_eval_args
+from .figures import tsne_figure, seed_bars_figure
+from .identification import masks_figure
 from .pipeline import _log_to_stderr, _data_label, _check_out_vs_data, run_training, _set_threads, _in_ipython
 
 # %% auto #0
@@ -93,7 +96,6 @@ def load_config_file(path, # a run folder, its config.json (or results.json), or
         hint = {k: difflib.get_close_matches(str(k), names, n=1) for k in unknown}
         raise ValueError(f"--config '{p}': unknown field(s) " + ', '.join(f"`{k}`" + (f" (did you mean `{h[0]}`?)" if h else '')
                          for k, h in hint.items()) + ". Fix or remove them; the fields are TrainConfig's.")
-    from hmlc_nb.config import check_types
     try: check_types(d)  # a "false" or a null named with the file, before anything reads the values
     except ValueError as e: raise ValueError(f"--config '{p}': {e}") from None
     return d
@@ -225,7 +227,6 @@ def _run_guarded(fn, prog):
 # %% ../nbs/07_cli.ipynb #a317818d
 def _columns(runs:list, which:str) -> list|None:
     "`format_table` columns: None (its defaults); for 'all' its defaults plus the selectivity gaps per level when measured; with long-tailed or uneven data (runs with 'split') also balanced and many/medium/few-shot accuracy per level."
-    from hmlc_nb.evaluate import default_columns
     names = next((r['level_names'] for r in runs if 'level_names' in r), None)
     if names is None: return None
     cols = None
@@ -243,7 +244,6 @@ def compare_table(runs:list, # run results (dicts with 'method', 'seed' and metr
                   baseline:str='hmce', # paired differences against this method (with several seeds)
                  ) -> str:
     "The comparison table: mean ± std per method, and paired differences to `baseline` when there are several seeds."
-    from hmlc_nb.evaluate import format_table, paired_differences
     if which == 'val':
         val = [{**r, **r['val']} for r in runs if r.get('val')]
         return ("test\n" + compare_table(runs, 'main', baseline) + "\n\nvalidation (probes trained on the rest of the training data)\n"
@@ -344,7 +344,6 @@ def _check_resumable(out:Path, cfgs:dict) -> dict:
 
 def _final(res:dict, cfg:TrainConfig, rdir:Path) -> bool:
     "Results of the run `cfg` as asked: trained `cfg.epochs` epochs with these settings, and no checkpoint newer than them."
-    from hmlc_nb.checkpoint import list_checkpoints, _checkpoint_step
     was = res.get('config') if isinstance(res.get('config'), dict) else {}
     same = all(was.get(f.name, getattr(cfg, f.name)) == getattr(cfg, f.name) for f in fields(TrainConfig)
                if f.name not in RESUME_MAY_CHANGE or f.name == 'epochs')
@@ -384,7 +383,6 @@ def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
         cfgs = {(s, m): base.replace(method=m, seed=s) for s in seeds for m in a.methods}
         first = next(iter(cfgs.values()))
         if not a.no_eval:
-            from hmlc_nb.evaluate import check_eval_args
             check_eval_args(probe_epochs=a.probe_epochs, tsne_points=a.tsne_points, n_test=first.n_test or None,
                             n_train=first.n_train or None)
         _check_out_vs_data(base, out)
@@ -421,7 +419,6 @@ def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
             summary = dict(preset=base.preset, dataset=base.dataset, methods=a.methods, seeds=seeds, wall_seconds=round(wall, 1), threads=threads,
                            epochs=runs[0]['epochs'] if runs else None, argv=list(argv if argv is not None else sys.argv[1:]))
             if not a.no_eval:
-                from hmlc_nb.evaluate import tsne_figure, seed_bars_figure
                 import matplotlib.pyplot as plt
                 table = compare_table(runs, a.table)
                 record('table.txt', 'accuracy.png'); (out / 'table.txt').write_text(table + '\n')
@@ -434,7 +431,6 @@ def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])
                 plt.close(seed_bars_figure(runs, path_png=out / 'accuracy.png'))
                 trajs = {f"{r['method']} seed{r['seed']}": r['mask_trajectory'] for r in runs if r.get('mask_trajectory')}
                 if trajs:
-                    from hmlc_nb.evaluate import masks_figure
                     D = next(r['masks']['D'] for r in runs if r.get('mask_trajectory')); record('masks.png')
                     plt.close(masks_figure(trajs, path_png=out / 'masks.png', D=D, level_names=runs[0]['level_names']))
                 print(table)

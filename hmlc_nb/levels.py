@@ -13,9 +13,11 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from fastcore.basics import patch
 from .hierarchy import prefix_ids
-from .masking import (level_relevance, level_increments, _relevance, _check_z_labels, _check_min_dims, _check_choice,
-                             _floor_levels, _HardMasker, _check_reals)
+from .relevance import (level_relevance, level_increments, _relevance, _check_z_labels, _check_min_dims, _check_choice,
+                               _floor_levels)
+from .maskers import _HardMasker, _check_reals
 from .mixtures import TorchDPGMM, _as_float
+from .evaluate import extract_features
 from .masking import GHMLCLoss, Floored, Relevance
 
 # %% auto #0
@@ -199,7 +201,6 @@ def _features_and_labels(model_or_features, data, space, batch_size, device):
     "(embeddings [N, D], labels [N, L], level names or None) from a model and data, or from features and labels."
     names = getattr(getattr(data, 'hierarchy', None), 'level_names', None)
     if isinstance(model_or_features, nn.Module):
-        from hmlc_nb.evaluate import extract_features
         if data is None: raise ValueError("`data` is required with a model: pass a Dataset returning (x, path) or a pair (x, paths).")
         feats, z, paths = extract_features(model_or_features, data, device=device, batch_size=batch_size)
         return (z if space == 'projection' else feats), paths, names

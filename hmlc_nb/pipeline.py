@@ -13,6 +13,11 @@ from .checkpoint import _write_json, lock_run, unlock_run, read_manifest, record
 from .train import Trainer
 from .distributed import is_dist, cleanup_distributed
 from .owndata import OWN_SOURCES
+from .masking import MaskedSupCon
+from . import evaluate as ev
+from .evaluate import check_eval_args
+from . import identification as ident
+from .figures import tsne_figure
 
 # %% auto #0
 __all__ = ['measure_masks', 'TensorBoardLog', 'run_training', 'auto_threads']
@@ -48,25 +53,23 @@ def measure_masks(criterion, # the trained loss (Trainer.criterion); methods wit
                   seed:int=0, # probe and mask-fitting seed
                  ) -> dict: # masks, selectivity per split, mask_trajectory, mask_health (None without logged masks)
     "Feature identification of a trained run: the masks on the projections, and the selectivity of each level's dimensions."
-    from hmlc_nb import evaluate as ev
-    from hmlc_nb.masking import MaskedSupCon
     _, ztr, ptr = train
     own = any(isinstance(m, MaskedSupCon) for m in criterion.modules()) if criterion is not None else False
-    masks = ev.masks_for(criterion, ztr, ptr, seed=seed)
+    masks = ident.masks_for(criterion, ztr, ptr, seed=seed)
     out = dict(masks=dict(source='learned' if own else 'fitted', D=int(ztr.shape[1]),
                           dims={n: int(m.sum()) for n, m in zip(level_names, masks)}))
     a0 = next((m.first_assignment() for m in criterion.modules() if isinstance(m, MaskedSupCon)), None) if own else None
     if a0 is not None and a0.shape[0] == masks.shape[1]:       # share of dimensions still in their level of the first step
         out['masks']['first_step_agreement'] = float((masks.float().argmax(0).cpu() == a0.cpu()).float().mean())
-    out['selectivity'] = {split: _per_level(ev.selectivity(ztr, ptr, z, p, masks, epochs=epochs, seed=seed), level_names)
+    out['selectivity'] = {split: _per_level(ident.selectivity(ztr, ptr, z, p, masks, epochs=epochs, seed=seed), level_names)
                           for split, (_, z, p) in scored.items()}
     traj = None
     if history:
-        try: traj = ev.mask_trajectory(history)
+        try: traj = ident.mask_trajectory(history)
         except ValueError: traj = None                                   # the method logs no masks
     if traj and 'first_step_agreement' in out['masks']: traj['first_step_agreement'] = out['masks']['first_step_agreement']
     out['mask_trajectory'] = traj
-    out['mask_health'] = ev.mask_health(traj, int(ztr.shape[1])) if traj else None
+    out['mask_health'] = ident.mask_health(traj, int(ztr.shape[1])) if traj else None
     return out
 
 # %% ../nbs/06a_pipeline.ipynb #aad170f2
@@ -166,7 +169,6 @@ def run_training(cfg:TrainConfig, # the run's settings
                               f"event files into a folder of the run's own. Move it away, or choose another --out.")
     def record(*names): record_files(out, 'hmlc_train', add=names)  # the run folder's record lists a file before it is written
     if evaluate:  # settings the evaluation would refuse fail now, not after training
-        from hmlc_nb.evaluate import check_eval_args
         check_eval_args(probe_epochs=probe_epochs, tsne_points=tsne_points if figure else None,
                         n_test=cfg.n_test or None, n_train=cfg.n_train or None)
     t0 = time.time()
@@ -199,7 +201,6 @@ def run_training(cfg:TrainConfig, # the run's settings
                    checkpoint=str(tr.checkpoint) if tr.checkpoint else None)
         if tr.world > 1: res.update(world_size=tr.world, batch_per_process=cfg.batch_size // tr.world)
         if not evaluate: return res
-        from hmlc_nb import evaluate as ev
         t1 = time.time()
         kw = dict(eval_kw or {})
         if probe_epochs is not None: kw['linear'] = dict(kw.get('linear', {}), epochs=probe_epochs)
@@ -232,12 +233,12 @@ def run_training(cfg:TrainConfig, # the run's settings
         if figure:
             import matplotlib.pyplot as plt
             record('tsne.png')
-            fig = ev.tsne_figure({cfg.method: z}, paths, names, path_png=out / 'tsne.png', max_points=tsne_points, seed=cfg.seed)
+            fig = tsne_figure({cfg.method: z}, paths, names, path_png=out / 'tsne.png', max_points=tsne_points, seed=cfg.seed)
             plt.close(fig)
             res['figure'] = str(out / 'tsne.png')
             if res.get('mask_trajectory'):
                 record('masks.png')
-                plt.close(ev.masks_figure({f'{cfg.method} seed{cfg.seed}': res['mask_trajectory']}, path_png=out / 'masks.png',
+                plt.close(ident.masks_figure({f'{cfg.method} seed{cfg.seed}': res['mask_trajectory']}, path_png=out / 'masks.png',
                                           D=res['masks']['D'], level_names=names))
                 res['masks_figure'] = str(out / 'masks.png')
             elif 'masks.png' in (read_manifest(out) or {}).get('files', []) and (out / 'masks.png').is_file():  # the run's, from before a resume

@@ -20,7 +20,7 @@ from .distributed import _ddp_setup, _on_main, _main_first, _any_rank, _rank_see
 from .config import TrainConfig, ConfigError, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config, _fail, PRESETS, init_state
 from .checkpoint import (atomic_write_bytes, save_checkpoint, load_checkpoint, latest_checkpoint, prune_checkpoints,
                                 prepare_out, seed_everything, get_rng_state, set_rng_state, _json_safe, _write_json,
-                                lock_run, unlock_run, clean_run_folder, check_out, record_files, EVAL_FILES)
+                                lock_run, unlock_run, clean_run_folder, check_out, record_files, EVAL_FILES, read_manifest)
 
 # %% auto #0
 __all__ = ['MethodLoss', 'make_criterion', 'make_optimizer', 'lr_factor', 'make_scheduler', 'TrainingInterrupted',
@@ -328,7 +328,6 @@ def _record(self:Trainer, add=(), drop=()):
 @patch
 def _drop_stale_evaluation(self:Trainer):
     "A resumed run that trains on: the recorded evaluation of the earlier model (results, embeddings, figures) goes."
-    from hmlc_nb.checkpoint import read_manifest
     listed = set((read_manifest(self.out) or {}).get('files', []))
     stale = [n for n in EVAL_FILES if n in listed and (self.out / n).is_file()]
     for n in stale: (self.out / n).unlink()

@@ -1,8 +1,8 @@
-"Feature-identification and evaluation-argument checks the command line relies on (fast; the notebook 06_eval holds the rest)."
+"Feature-identification and evaluation-argument checks the command line relies on (fast; the notebooks 06_eval and 06_identification hold the rest)."
 from pathlib import Path
 import pytest, torch
-from hmlc_nb.evaluate import (check_eval_args, linear_eval, mask_health, mask_trajectory, masks_figure, masks_for,
-                              selectivity)
+from hmlc_nb.evaluate import check_eval_args, linear_eval
+from hmlc_nb.identification import mask_health, mask_trajectory, masks_figure, masks_for, selectivity
 
 RESULTS = Path(__file__).parent.parent / 'nbs' / 'results'
 
