@@ -116,6 +116,7 @@ def _fresh(out:Path) -> Path:
     "`out` without the temporary files of dead writers (its lock is held)."
     clean_run_folder(out); return out
 
+# %% ../nbs/05b_train.ipynb #118a28f8
 def _check_labels(ds, hierarchy:Hierarchy, name:str):
     "A `ValueError` when the label paths of `ds` (`.targets`, else `.paths`, when it has them) do not fit `hierarchy`."
     t = getattr(ds, 'targets', None)
@@ -125,6 +126,8 @@ def _check_labels(ds, hierarchy:Hierarchy, name:str):
     except (ValueError, TypeError) as e:
         raise ValueError(f"Trainer: the labels of the dataset {name} do not fit its hierarchy {hierarchy.level_names}: {e} "
                          f"Fix the dataset's targets or its `.hierarchy`.") from None
+
+# %% ../nbs/05b_train.ipynb #decf1378
 def _data_fingerprint(train, test) -> dict:
     "What a resumed run checks its data against: the split sizes and a SHA-256 of the training labels (and of the first images of a tensor dataset); no sample is loaded."
     h = hashlib.sha256()
@@ -156,6 +159,7 @@ def _train_as_eval(self, mode:bool=True):
     "`Module.train` of a frozen encoder: it stays in eval mode (its batch norm keeps the first stage's statistics)."
     return nn.Module.train(self, False)
 
+# %% ../nbs/05b_train.ipynb #746535bd
 def init_model_from(model:nn.Module, # the run's model (a ContrastiveModel: `.encoder` and `.head`)
                     cfg:TrainConfig, # its settings: `init_from`, `freeze_encoder`
                     log=print, # where the message goes
@@ -325,6 +329,7 @@ def _record(self:Trainer, add=(), drop=()):
     "List files in (take them off) the run folder's record, before they are written (after they are gone); rank 0 only."
     if self.out is not None and self.rank == 0: record_files(self.out, 'hmlc_train', add=add, drop=drop)
 
+# %% ../nbs/05b_train.ipynb #068b291a
 @patch
 def _drop_stale_evaluation(self:Trainer):
     "A resumed run that trains on: the recorded evaluation of the earlier model (results, embeddings, figures) goes."
@@ -409,6 +414,15 @@ def _interrupt(self:Trainer):
     self.log(msg)
     raise TrainingInterrupted(msg, p, self._stop)
 
+# %% ../nbs/05b_train.ipynb #b0291208
+def _copy_all(dst, src):
+    "Copy tensors `src` into `dst` in place (one fused call where available)."
+    if not dst: return
+    with torch.no_grad():
+        try: torch._foreach_copy_(dst, src)
+        except (AttributeError, RuntimeError):
+            for d, s in zip(dst, src): d.copy_(s)
+
 # %% ../nbs/05b_train.ipynb #3d83da68
 @patch
 def _nonfinite(self:Trainer, value, x, z, paths, rng, crit_state, note:str=''):
@@ -424,15 +438,6 @@ def _nonfinite(self:Trainer, value, x, z, paths, rng, crit_state, note:str=''):
            + "Try a lower `lr`, `grad_clip`, a higher `temperature`, or `amp='none'`.")
     self.log(msg)
     raise NonFiniteLossError(msg, step=self.global_step + 1, stats=stats, checkpoint=p)
-
-# %% ../nbs/05b_train.ipynb #b0291208
-def _copy_all(dst, src):
-    "Copy tensors `src` into `dst` in place (one fused call where available)."
-    if not dst: return
-    with torch.no_grad():
-        try: torch._foreach_copy_(dst, src)
-        except (AttributeError, RuntimeError):
-            for d, s in zip(dst, src): d.copy_(s)
 
 # %% ../nbs/05b_train.ipynb #1a4601ba
 @patch
@@ -472,6 +477,7 @@ def _same_rng(a:dict, b:dict) -> bool:
             and torch.equal(a['torch'], b['torch']) and len(a['cuda']) == len(b['cuda'])
             and all(torch.equal(x, y) for x, y in zip(a['cuda'], b['cuda'])))
 
+# %% ../nbs/05b_train.ipynb #24bb5eba
 class _Prefetch:
     """The batches of `batches(epoch, start)` (a `_TensorBatches`) as `(rng, x, paths)`, `rng` the generator states
     before the batch was drawn; with `ahead`, batch k+1 is drawn speculatively when batch k is handed out (on CUDA on a
