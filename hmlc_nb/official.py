@@ -197,6 +197,18 @@ def _fashion_gz_md5() -> dict:
     from torchvision.datasets import FashionMNIST
     return {name[:-3]: md5 for name, md5 in FashionMNIST.resources}
 
+# %% ../nbs/01f_official.ipynb #053c8dfe
+def _idx_array(buf, path) -> np.ndarray:
+    "The uint8 array of the idx bytes `buf` (read from `path`); a ValueError naming `path` unless the header fits the size."
+    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0 or buf[2] != 8 or not 1 <= buf[3] <= 3:
+        raise ValueError(f"'{path}' is not a uint8 idx file (MNIST format); delete it and download again.")
+    nd = buf[3]
+    dims = np.frombuffer(buf[4:4 + 4 * nd], dtype='>u4').astype(np.int64)
+    expected = 4 + 4 * nd + int(np.prod(dims))
+    if len(dims) != nd or len(buf) != expected:
+        raise ValueError(f"'{path}' is truncated or corrupt: {len(buf)} bytes, its header announces {expected}.")
+    return np.frombuffer(buf, dtype=np.uint8, offset=4 + 4 * nd).reshape(tuple(dims.tolist()))
+
 # %% ../nbs/01f_official.ipynb #7a620f47
 def read_verified_idx(path,    # an idx file, gzipped (name ends in .gz) or not
                       gz_md5,  # the published MD5 of the .gz file (None: no published one)
@@ -223,18 +235,6 @@ def read_verified_idx(path,    # an idx file, gzipped (name ends in .gz) or not
                             f"(expected {raw_md5}): the file is corrupt, incomplete or not the published one. "
                             "Delete it and run again with download=True.")
     return raw
-
-# %% ../nbs/01f_official.ipynb #053c8dfe
-def _idx_array(buf, path) -> np.ndarray:
-    "The uint8 array of the idx bytes `buf` (read from `path`); a ValueError naming `path` unless the header fits the size."
-    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0 or buf[2] != 8 or not 1 <= buf[3] <= 3:
-        raise ValueError(f"'{path}' is not a uint8 idx file (MNIST format); delete it and download again.")
-    nd = buf[3]
-    dims = np.frombuffer(buf[4:4 + 4 * nd], dtype='>u4').astype(np.int64)
-    expected = 4 + 4 * nd + int(np.prod(dims))
-    if len(dims) != nd or len(buf) != expected:
-        raise ValueError(f"'{path}' is truncated or corrupt: {len(buf)} bytes, its header announces {expected}.")
-    return np.frombuffer(buf, dtype=np.uint8, offset=4 + 4 * nd).reshape(tuple(dims.tolist()))
 
 # %% ../nbs/01f_official.ipynb #8ec8f143
 def fashion_mnist_files(root,           # torchvision's root (holding FashionMNIST/raw/) or a folder holding the files
