@@ -147,6 +147,7 @@ def config_from_args(ns:argparse.Namespace, # parsed options (--preset, --config
 # %% ../nbs/07_cli.ipynb #0067f44c
 _EXIT_SIGNAL = dict(SIGINT=130, SIGTERM=143)
 
+# %% ../nbs/07_cli.ipynb #8bf143a7
 def _int_at_least(lo:int):
     "An argparse type: an integer >= `lo` (the error names the value; argparse adds the option)."
     def f(s):
@@ -157,6 +158,7 @@ def _int_at_least(lo:int):
     f.__name__ = 'int'
     return f
 
+# %% ../nbs/07_cli.ipynb #53149180
 def _common_options(p):
     p.add_argument('--preset', default='digits', choices=list(PRESETS), help="named settings to start from (default digits)")
     p.add_argument('--out', required=True, help="output folder")
@@ -296,8 +298,10 @@ def _parse_list(s, conv=str):
 # %% ../nbs/07_cli.ipynb #e2b7adbb
 _COMPARE_FILES = ('results.json', 'summary.json', 'table.txt', 'tsne.png', 'accuracy.png', 'masks.png')
 
+# %% ../nbs/07_cli.ipynb #b29d0b8c
 def _run_rel(seed, m) -> str: return f'seed{seed}/{m}/'
 
+# %% ../nbs/07_cli.ipynb #61474c95
 def _check_comparison(out:Path, # the comparison's folder
                       cfgs:dict, # (seed, method) -> TrainConfig of every run
                       resume:bool=False, overwrite:bool=False,
@@ -313,12 +317,23 @@ def _check_comparison(out:Path, # the comparison's folder
         if _run_rel(seed, m) not in plans: check_out(out / _run_rel(seed, m), resume=resume)
     return plans
 
+# %% ../nbs/07_cli.ipynb #876062ad
 def _remove_comparison(out:Path, plans:dict):
     "Delete what `_check_comparison` planned: the recorded files of each run folder, then the comparison's own, then the folders left empty."
     out = Path(out)
     for rel, plan in plans.items():
         if rel != '.': remove_recorded(out / rel, plan)
     remove_recorded(out, plans['.'], 'hmlc_compare')
+
+# %% ../nbs/07_cli.ipynb #ccb6f0cd
+def _final(res:dict, cfg:TrainConfig, rdir:Path) -> bool:
+    "Results of the run `cfg` as asked: trained `cfg.epochs` epochs with these settings, and no checkpoint newer than them."
+    was = res.get('config') if isinstance(res.get('config'), dict) else {}
+    same = all(was.get(f.name, getattr(cfg, f.name)) == getattr(cfg, f.name) for f in fields(TrainConfig)
+               if f.name not in RESUME_MAY_CHANGE or f.name == 'epochs')
+    ck = list_checkpoints(rdir)
+    newer = bool(ck) and _checkpoint_step(ck[-1]) > (res.get('steps') or 0)
+    return same and res.get('epochs') == cfg.epochs and was.get('epochs') == cfg.epochs and not newer
 
 # %% ../nbs/07_cli.ipynb #f482ac87
 def _check_resumable(out:Path, cfgs:dict) -> dict:
@@ -341,15 +356,6 @@ def _check_resumable(out:Path, cfgs:dict) -> dict:
                                  f"not {m!r} seed {seed}. Delete it to rerun the run, or use --overwrite.")
             if _final(res, cfg, rdir): done[(seed, m)] = res
     return done
-
-def _final(res:dict, cfg:TrainConfig, rdir:Path) -> bool:
-    "Results of the run `cfg` as asked: trained `cfg.epochs` epochs with these settings, and no checkpoint newer than them."
-    was = res.get('config') if isinstance(res.get('config'), dict) else {}
-    same = all(was.get(f.name, getattr(cfg, f.name)) == getattr(cfg, f.name) for f in fields(TrainConfig)
-               if f.name not in RESUME_MAY_CHANGE or f.name == 'epochs')
-    ck = list_checkpoints(rdir)
-    newer = bool(ck) and _checkpoint_step(ck[-1]) > (res.get('steps') or 0)
-    return same and res.get('epochs') == cfg.epochs and was.get('epochs') == cfg.epochs and not newer
 
 # %% ../nbs/07_cli.ipynb #5dece847
 def compare_main(argv:list|None=None, # arguments (default: sys.argv[1:])

@@ -43,6 +43,7 @@ def _leaf_names(hierarchy, paths) -> list:
     "'a/b' names of label paths `[n, L]`."
     return ['/'.join(hierarchy.names[h][int(v)] for h, v in enumerate(p)) for p in paths.tolist()]
 
+# %% ../nbs/01b_imbalance.ipynb #4deb2a5c
 def _check_order(order):
     if order not in ('leaf', 'group'):
         raise ValueError(f"`imbalance_order` must be 'leaf' (leaves shuffled) or 'group' (coarse groups shuffled, their leaves together), got {order!r}.")

@@ -32,10 +32,12 @@ def _as_labels(labels, B, name='labels'):
                          f"pass one label (row) per sample.")
     return labels
 
+# %% ../nbs/02_losses.ipynb #0cc2c54c
 def _row_ids(labels):
     "Dense ids `[B]` of the distinct labels (rows) of integer `labels` `[B]` or `[B, K]`, in sorted order."
     return prefix_ids(labels[:, None] if labels.ndim == 1 else labels)[:, -1]
 
+# %% ../nbs/02_losses.ipynb #5dd2bd61
 def positive_mask(labels, # class ids [B] or label paths [B, K] (rows compared whole)
                  ) -> torch.Tensor: # bool [B, B], True where the labels are equal (diagonal included)
     "The `[B, B]` positive mask of `labels`: `mask[i, j]` iff sample `j` has the same label (row) as sample `i`."
@@ -56,6 +58,7 @@ def _check_features(features, name='features'):
     if features.shape[1] == 0: raise ValueError(f"`{name}` has no views (shape {tuple(features.shape)}); pass V >= 1 views per sample.")
     return features
 
+# %% ../nbs/02_losses.ipynb #18dfd43a
 def _check_normalized(features, name='features'):
     """`features` with rows of norm 1 (L2-normalized over the last dimension), or a ValueError: the losses' similarities
     are cosines only then; unnormalized rows give a loss scaled by their norms (1e6 and more). The tolerance, 5 %,
@@ -69,17 +72,20 @@ def _check_normalized(features, name='features'):
                          f"pass `F.normalize({name}, dim=-1)`.")
     return features
 
+# %% ../nbs/02_losses.ipynb #a3a11ac4
 def _is_real(v) -> bool:
     "A real number (not a bool, a string or None), or a one-element floating or integer tensor."
     if torch.is_tensor(v): return v.numel() == 1 and not v.is_complex() and v.dtype != torch.bool
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
+# %% ../nbs/02_losses.ipynb #70b25df8
 def _check_temperature(temperature, base_temperature):
     for name, t in (('temperature', temperature), ('base_temperature', base_temperature)):
         if not _is_real(t): raise ValueError(f"`{name}` must be a finite number > 0, got {t!r} ({type(t).__name__}).")
     if not 0 < temperature < math.inf: raise ValueError(f"`temperature` must be a finite number > 0, got {temperature}.")
     if not 0 < base_temperature < math.inf: raise ValueError(f"`base_temperature` must be a finite number > 0, got {base_temperature}.")
 
+# %% ../nbs/02_losses.ipynb #524a29fb
 class _OffDiagLogSumExp(torch.autograd.Function):
     "Row log-sum-exp of `z @ z.T / temperature` without the diagonal: one matmul forward, two backward, nothing else `[N, N]`."
     @staticmethod
@@ -102,16 +108,7 @@ class _OffDiagLogSumExp(torch.autograd.Function):
         with torch.autocast(z.device.type, enabled=False):
             return (w * (p @ z) + p.T @ (w * z)) / ctx.temperature, None
 
-def _supcon(features, # [B, V, D], L2-normalized, already checked
-            groups=None, # dense class ids [B] (_row_ids); None with mask=None: SimCLR
-            mask=None, # [B, B] positive weights, or None
-            temperature=0.07, base_temperature=0.07,
-            n_groups=None, # number of group ids (groups.max() + 1 when None); ids need not all occur
-            weights=None): # [B] anchor weights (shared by a sample's views), or None: a plain mean
-    "SupCon without input checks: the kernel shared by `supcon_loss` and `hmlc_loss`."
-    with torch.autocast(features.device.type, enabled=False):  # all in float32 (or float64), autocast or not
-        return _supcon_fp32(features, groups, mask, temperature, base_temperature, n_groups, weights)
-
+# %% ../nbs/02_losses.ipynb #7343b18c
 def _supcon_fp32(features, groups, mask, temperature, base_temperature, n_groups, weights=None):
     B, V, D = features.shape
     dt = torch.promote_types(features.dtype, torch.float32)
@@ -140,17 +137,18 @@ def _supcon_fp32(features, groups, mask, temperature, base_temperature, n_groups
     if w is None: return -(temperature / base_temperature) * mean_log_prob_pos.mean()
     return -(temperature / base_temperature) * (w * mean_log_prob_pos).sum() / w.sum()
 
-# %% ../nbs/02_losses.ipynb #ac422ed9
-def supcon_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections, V views per sample
-                labels:torch.Tensor=None, # class ids [B] (or label paths [B, K], rows compared whole)
-                mask:torch.Tensor=None, # [B, B] positive weights (bool or float), instead of labels
-                temperature:float=0.07, # softmax temperature
-                base_temperature:float=0.07, # the loss is scaled by temperature / base_temperature
-                weights:torch.Tensor=None, # [B] anchor weights >= 0 (a sample's views share its weight); None: all 1
-               ) -> torch.Tensor: # scalar loss (float32, or float64 for float64 features)
-    "Supervised contrastive loss (SupContrast's `SupConLoss`, `contrast_mode='all'`); SimCLR without labels or mask."
-    return _supcon_loss(_check_normalized(_check_features(features)), labels, mask, temperature, base_temperature, weights)
+# %% ../nbs/02_losses.ipynb #3085810d
+def _supcon(features, # [B, V, D], L2-normalized, already checked
+            groups=None, # dense class ids [B] (_row_ids); None with mask=None: SimCLR
+            mask=None, # [B, B] positive weights, or None
+            temperature=0.07, base_temperature=0.07,
+            n_groups=None, # number of group ids (groups.max() + 1 when None); ids need not all occur
+            weights=None): # [B] anchor weights (shared by a sample's views), or None: a plain mean
+    "SupCon without input checks: the kernel shared by `supcon_loss` and `hmlc_loss`."
+    with torch.autocast(features.device.type, enabled=False):  # all in float32 (or float64), autocast or not
+        return _supcon_fp32(features, groups, mask, temperature, base_temperature, n_groups, weights)
 
+# %% ../nbs/02_losses.ipynb #ada12bf3
 def _supcon_loss(features, labels=None, mask=None, temperature=0.07, base_temperature=0.07, weights=None):
     "`supcon_loss` without the norm check (the masked losses' features: rows of a masked share may be shorter)."
     features = _check_features(features)
@@ -175,6 +173,17 @@ def _supcon_loss(features, labels=None, mask=None, temperature=0.07, base_temper
                              f"got shape {tuple(weights.shape)} and dtype {weights.dtype}.")
     return _supcon(features, groups, mask, temperature, base_temperature, weights=weights)
 
+# %% ../nbs/02_losses.ipynb #ac422ed9
+def supcon_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections, V views per sample
+                labels:torch.Tensor=None, # class ids [B] (or label paths [B, K], rows compared whole)
+                mask:torch.Tensor=None, # [B, B] positive weights (bool or float), instead of labels
+                temperature:float=0.07, # softmax temperature
+                base_temperature:float=0.07, # the loss is scaled by temperature / base_temperature
+                weights:torch.Tensor=None, # [B] anchor weights >= 0 (a sample's views share its weight); None: all 1
+               ) -> torch.Tensor: # scalar loss (float32, or float64 for float64 features)
+    "Supervised contrastive loss (SupContrast's `SupConLoss`, `contrast_mode='all'`); SimCLR without labels or mask."
+    return _supcon_loss(_check_normalized(_check_features(features)), labels, mask, temperature, base_temperature, weights)
+
 # %% ../nbs/02_losses.ipynb #a5365a5d
 def with_instance_ids(labels:torch.Tensor, # label paths [B, L] (or class ids [B])
                      ) -> torch.Tensor: # [B, L+1]: labels with arange(B) appended as the finest column
@@ -188,16 +197,19 @@ def _pow2(x): return torch.pow(2, x)
 
 _LOSS_TYPES = ('hmc', 'hce', 'hmce')
 
+# %% ../nbs/02_losses.ipynb #74424324
 def _penalty(layer_penalty, l, like):
     "`F(1/l)` computed as the reference does (a float32 scalar tensor in), as a tensor like `like`."
     return torch.as_tensor(layer_penalty(torch.tensor(1 / l, dtype=torch.float32))).to(like)
 
+# %% ../nbs/02_losses.ipynb #0cb935d7
 def _first_of_each(groups, n_groups):
     "Index of the first occurrence of each group id `0..n_groups-1` in `groups` (`len(groups)` where absent)."
     n = len(groups)
     first = torch.full((n_groups,), n, dtype=torch.long, device=groups.device)
     return first.scatter_reduce_(0, groups, torch.arange(n, device=groups.device), 'amin')
 
+# %% ../nbs/02_losses.ipynb #d90888f5
 def hmlc_loss(features:torch.Tensor, # [B, V, D] L2-normalized projections, V views per sample
               labels:torch.Tensor, # label paths [B, L], coarse first (integer ids)
               loss_type:str='hmce', # 'hmc' (penalty only), 'hce' (max-constraint only) or 'hmce' (both)

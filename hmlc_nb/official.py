@@ -197,6 +197,18 @@ def _fashion_gz_md5() -> dict:
     from torchvision.datasets import FashionMNIST
     return {name[:-3]: md5 for name, md5 in FashionMNIST.resources}
 
+# %% ../nbs/01f_official.ipynb #053c8dfe
+def _idx_array(buf, path) -> np.ndarray:
+    "The uint8 array of the idx bytes `buf` (read from `path`); a ValueError naming `path` unless the header fits the size."
+    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0 or buf[2] != 8 or not 1 <= buf[3] <= 3:
+        raise ValueError(f"'{path}' is not a uint8 idx file (MNIST format); delete it and download again.")
+    nd = buf[3]
+    dims = np.frombuffer(buf[4:4 + 4 * nd], dtype='>u4').astype(np.int64)
+    expected = 4 + 4 * nd + int(np.prod(dims))
+    if len(dims) != nd or len(buf) != expected:
+        raise ValueError(f"'{path}' is truncated or corrupt: {len(buf)} bytes, its header announces {expected}.")
+    return np.frombuffer(buf, dtype=np.uint8, offset=4 + 4 * nd).reshape(tuple(dims.tolist()))
+
 # %% ../nbs/01f_official.ipynb #7a620f47
 def read_verified_idx(path,    # an idx file, gzipped (name ends in .gz) or not
                       gz_md5,  # the published MD5 of the .gz file (None: no published one)
@@ -223,18 +235,6 @@ def read_verified_idx(path,    # an idx file, gzipped (name ends in .gz) or not
                             f"(expected {raw_md5}): the file is corrupt, incomplete or not the published one. "
                             "Delete it and run again with download=True.")
     return raw
-
-# %% ../nbs/01f_official.ipynb #053c8dfe
-def _idx_array(buf, path) -> np.ndarray:
-    "The uint8 array of the idx bytes `buf` (read from `path`); a ValueError naming `path` unless the header fits the size."
-    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0 or buf[2] != 8 or not 1 <= buf[3] <= 3:
-        raise ValueError(f"'{path}' is not a uint8 idx file (MNIST format); delete it and download again.")
-    nd = buf[3]
-    dims = np.frombuffer(buf[4:4 + 4 * nd], dtype='>u4').astype(np.int64)
-    expected = 4 + 4 * nd + int(np.prod(dims))
-    if len(dims) != nd or len(buf) != expected:
-        raise ValueError(f"'{path}' is truncated or corrupt: {len(buf)} bytes, its header announces {expected}.")
-    return np.frombuffer(buf, dtype=np.uint8, offset=4 + 4 * nd).reshape(tuple(dims.tolist()))
 
 # %% ../nbs/01f_official.ipynb #8ec8f143
 def fashion_mnist_files(root,           # torchvision's root (holding FashionMNIST/raw/) or a folder holding the files
@@ -348,37 +348,8 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
         root = Path(root).expanduser()
         base = root / self.base_folder
         split = base / ('train' if train else 'test')
-        if not base.exists():
-            if download or (root / self.filename).exists():
-                try: archive = fetch_verified(self.url, root, self.filename, self.tgz_md5, download=download)
-                except OSError as e:  # no network (URLError), refused, timed out
-                    raise FileNotFoundError(
-                        f"CIFAR-100 is not in '{root}' and {self.url} could not be downloaded "
-                        f"({str(e)[:200]}). Without network, download that file elsewhere and put it (or its extracted "
-                        f"'{self.base_folder}' folder) into '{root}'; the archive is verified when read.") from None
-                extract_verified(archive, root, self.base_folder)
-            else:
-                raise FileNotFoundError(f"CIFAR-100 not found: '{split}' does not exist. Pass download=True, or put "
-                                        f"{self.url} (or its extracted '{self.base_folder}' folder) into '{root}'.")
-        md5 = self.file_md5 if md5 is None else md5
-        if not isinstance(md5, dict) or not {'meta', split.name} <= set(md5):
-            raise ValueError(f"`md5` must be a dict with the MD5 of 'train', 'test' and 'meta', got {md5!r}.")
-        for f in (base / 'meta', split): self._verify(f, md5[f.name])
-        meta = _load_pickle(base / 'meta', 'CIFAR-100 meta')
-        fine_names = _names(_need(meta, 'fine_label_names', base / 'meta'))
-        coarse_names = _names(_need(meta, 'coarse_label_names', base / 'meta'))
-        d = _load_pickle(split, 'CIFAR-100')
-        data = np.asarray(_need(d, 'data', split))
-        fine = np.asarray(_need(d, 'fine_labels', split)).astype(np.int64).reshape(-1)
-        coarse = np.asarray(_need(d, 'coarse_labels', split)).astype(np.int64).reshape(-1)
-        if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-            raise ValueError(f"'{split}': 'data' must be uint8 [N, 3072], got {data.dtype} {list(data.shape)}.")
-        if not len(fine) == len(coarse) == len(data):
-            raise ValueError(f"'{split}': {len(data)} images but {len(fine)} fine and {len(coarse)} coarse labels.")
-        for lab, names, key in ((fine, fine_names, 'fine_labels'), (coarse, coarse_names, 'coarse_labels')):
-            if len(lab) and (lab.min() < 0 or lab.max() >= len(names)):
-                raise ValueError(f"'{split}': '{key}' holds labels outside the tree (0..{len(names) - 1} from "
-                                 f"'{base / 'meta'}'), e.g. {int(lab[(lab < 0) | (lab >= len(names))][0])}.")
+        _cifar_fetch(self, root, base, split, download)
+        data, fine, coarse, fine_names, coarse_names = _cifar_arrays(self, base, split, md5)
         parents = self._parents(fine, coarse, fine_names, coarse_names, split)
         try: self.hierarchy = Hierarchy.from_parents(parents, fine_names, coarse_names, level_names=['superclass', 'class'])
         except ValueError as e: raise ValueError(f"'{split}' with '{base / 'meta'}': {e}") from None
@@ -412,6 +383,46 @@ class CIFAR100Hierarchical(torch.utils.data.Dataset):
 
     def __len__(self): return len(self.data)
     def __getitem__(self, i): return _to_output(self.data[i], self.transform), self.targets[i]
+
+# %% ../nbs/01f_official.ipynb #6e7b15c3
+def _cifar_fetch(self, root, base, split, download):
+    "Download (`download`) or take the archive in `root`, verified, and extract it into `base`, unless `base` exists; `self`: the dataset or its class."
+    if not base.exists():
+        if download or (root / self.filename).exists():
+            try: archive = fetch_verified(self.url, root, self.filename, self.tgz_md5, download=download)
+            except OSError as e:  # no network (URLError), refused, timed out
+                raise FileNotFoundError(
+                    f"CIFAR-100 is not in '{root}' and {self.url} could not be downloaded "
+                    f"({str(e)[:200]}). Without network, download that file elsewhere and put it (or its extracted "
+                    f"'{self.base_folder}' folder) into '{root}'; the archive is verified when read.") from None
+            extract_verified(archive, root, self.base_folder)
+        else:
+            raise FileNotFoundError(f"CIFAR-100 not found: '{split}' does not exist. Pass download=True, or put "
+                                    f"{self.url} (or its extracted '{self.base_folder}' folder) into '{root}'.")
+
+# %% ../nbs/01f_official.ipynb #94fe84ed
+def _cifar_arrays(self, base, split, md5):
+    "The verified pickle `split` and `base/meta`, checked: (images [N, 3072], fine labels, coarse labels, fine names, coarse names)."
+    md5 = self.file_md5 if md5 is None else md5
+    if not isinstance(md5, dict) or not {'meta', split.name} <= set(md5):
+        raise ValueError(f"`md5` must be a dict with the MD5 of 'train', 'test' and 'meta', got {md5!r}.")
+    for f in (base / 'meta', split): self._verify(f, md5[f.name])
+    meta = _load_pickle(base / 'meta', 'CIFAR-100 meta')
+    fine_names = _names(_need(meta, 'fine_label_names', base / 'meta'))
+    coarse_names = _names(_need(meta, 'coarse_label_names', base / 'meta'))
+    d = _load_pickle(split, 'CIFAR-100')
+    data = np.asarray(_need(d, 'data', split))
+    fine = np.asarray(_need(d, 'fine_labels', split)).astype(np.int64).reshape(-1)
+    coarse = np.asarray(_need(d, 'coarse_labels', split)).astype(np.int64).reshape(-1)
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise ValueError(f"'{split}': 'data' must be uint8 [N, 3072], got {data.dtype} {list(data.shape)}.")
+    if not len(fine) == len(coarse) == len(data):
+        raise ValueError(f"'{split}': {len(data)} images but {len(fine)} fine and {len(coarse)} coarse labels.")
+    for lab, names, key in ((fine, fine_names, 'fine_labels'), (coarse, coarse_names, 'coarse_labels')):
+        if len(lab) and (lab.min() < 0 or lab.max() >= len(names)):
+            raise ValueError(f"'{split}': '{key}' holds labels outside the tree (0..{len(names) - 1} from "
+                             f"'{base / 'meta'}'), e.g. {int(lab[(lab < 0) | (lab >= len(names))][0])}.")
+    return data, fine, coarse, fine_names, coarse_names
 
 # %% ../nbs/01f_official.ipynb #69ed925b
 MODELNET40_COARSE = {

@@ -150,18 +150,9 @@ def _column(head:list, name:str, src:str, what:str):
     return hits[0] if hits else None
 
 # %% ../nbs/01g_owndata.ipynb #05e8ebb0
-def read_csv(file, # the CSV file: a header line, then one row per sample
-             path_column:str='path', # the column of the image files (relative to the CSV file's folder), any case
-             split_column:str='split', # the optional column of the splits ('train', 'val', 'test'), any case
-             extensions=IMG_EXTENSIONS, # file endings counted as images
-            ) -> dict: # files, label-path rows, split (or None), level_names (the level columns), source
-    "The samples of a CSV file: every column but the path and the split is a level, coarse first; labels as written."
+def _csv_table(f, src, path_column, split_column):
+    "The header and rows of the CSV file `f`, checked: (path column, split column, level columns, line numbers, values by column)."
     import csv
-    f = Path(file).expanduser()
-    src = f"CSV file '{f}'"
-    if not f.is_file():
-        raise FileNotFoundError(f"{src} (data_root of dataset 'csv') does not exist or is not a file; give the CSV file "
-                                f"(a column '{path_column}' and one column per level).")
     try:
         with open(f, newline='', encoding='utf-8-sig') as fh:
             rd = csv.reader(fh); table = [(rd.line_num, r) for r in rd if any(c.strip() for c in r)]
@@ -187,6 +178,11 @@ def read_csv(file, # the CSV file: a header line, then one row per sample
     na = [(lines[i], h, v) for h in levels for i, v in enumerate(col[h]) if v.lower() in MISSING_MARKERS]
     if na: raise ValueError(f"{src}: {len(na)} label cell(s) hold a missing value (line, column, value): {_listed(na)}; fill in "
                             "the labels or remove the rows (a label really called so: rename it, e.g. 'na_').")
+    return pcol, scol, levels, lines, col
+
+# %% ../nbs/01g_owndata.ipynb #56333136
+def _csv_files(f, src, pcol, levels, lines, col, extensions):
+    "The files of column `pcol`, each an existing image listed once; errors name the lines."
     files = [f.parent / p for p in col[pcol]]
     missing = [p for p in files if not p.is_file()]
     if missing: raise ValueError(f"{src}: {len(missing)} file(s) of column '{pcol}' do not exist: {_listed(missing)}. "
@@ -202,6 +198,22 @@ def read_csv(file, # the CSV file: a header line, then one row per sample
                                "label path; keep one row per file.")
     if dup: raise ValueError(f"{src}: {len(dup)} duplicate row(s), a file listed twice: {_listed(dup)}. It would be trained on "
                              "twice and could sit in the training and the test split at once; keep one row per file.")
+    return files
+
+# %% ../nbs/01g_owndata.ipynb #24018b73
+def read_csv(file, # the CSV file: a header line, then one row per sample
+             path_column:str='path', # the column of the image files (relative to the CSV file's folder), any case
+             split_column:str='split', # the optional column of the splits ('train', 'val', 'test'), any case
+             extensions=IMG_EXTENSIONS, # file endings counted as images
+            ) -> dict: # files, label-path rows, split (or None), level_names (the level columns), source
+    "The samples of a CSV file: every column but the path and the split is a level, coarse first; labels as written."
+    f = Path(file).expanduser()
+    src = f"CSV file '{f}'"
+    if not f.is_file():
+        raise FileNotFoundError(f"{src} (data_root of dataset 'csv') does not exist or is not a file; give the CSV file "
+                                f"(a column '{path_column}' and one column per level).")
+    pcol, scol, levels, lines, col = _csv_table(f, src, path_column, split_column)
+    files = _csv_files(f, src, pcol, levels, lines, col, extensions)
     split = None
     if scol is not None:
         split = [s.lower() or 'train' for s in col[scol]]
@@ -212,15 +224,9 @@ def read_csv(file, # the CSV file: a header line, then one row per sample
     return dict(files=files, rows=rows, split=split, level_names=levels, source=src)
 
 # %% ../nbs/01g_owndata.ipynb #41575c18
-def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y [N, L]; optional level_names, split
-               ) -> dict: # x (a tensor), label-path rows, split (or None), level_names (or None), source
-    "The samples of an `.npz` file: images or feature vectors, their label paths and splits, checked."
+def _npz_arrays(f, src):
+    "The arrays x, y and the optional level_names and split of the .npz file `f`, read."
     import zipfile
-    f = Path(file).expanduser()
-    src = f"Arrays file '{f}'"
-    if not f.is_file():
-        raise FileNotFoundError(f"{src} (data_root of dataset 'arrays') does not exist or is not a file; give an .npz file "
-                                "written by np.savez(file, x=..., y=...).")
     try: z = np.load(f, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ValueError(f"{src} cannot be read as an .npz file ({type(e).__name__}: {e}); write it with np.savez(file, x=..., y=...).") from None
@@ -232,6 +238,11 @@ def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y
                                      "y (label paths) with np.savez(file, x=..., y=...).")
         try: arr = {k: z[k] for k in z.files if k in ('x', 'y', 'level_names', 'split')}
         except ValueError as e: raise ValueError(f"{src}: {e}; save plain arrays (numbers or strings, no objects).") from None
+    return arr
+
+# %% ../nbs/01g_owndata.ipynb #6d9a60fa
+def _npz_shapes(arr, src):
+    "x and y of `arr` with checked shapes (y as [N, L]): images [N, C, H, W] channels first or features [N, F], one entry per sample."
     x, y = arr['x'], arr['y']
     if y.ndim == 1: y = y[:, None]
     if y.ndim != 2 or y.shape[1] < 1: raise ValueError(f"{src}: y has shape {y.shape}; it must be the label paths [N, L], coarse first.")
@@ -247,6 +258,11 @@ def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y
         raise ValueError(f"{src}: the arrays have different lengths ({', '.join(f'{k} {n}' for k, n in lens.items())}); "
                          "one entry per sample in each, in the same order.")
     if not len(x): raise ValueError(f"{src} holds no samples (x is empty).")
+    return x, y
+
+# %% ../nbs/01g_owndata.ipynb #215a7490
+def _npz_x(x, src):
+    "x as a tensor: feature vectors as float32, images as uint8 (floats in [0, 1] scaled to 0..255)."
     if x.dtype.kind not in 'uif': raise ValueError(f"{src}: x has dtype {x.dtype}; save numbers (uint8 images, or floats).")
     if x.ndim == 2:
         if not np.isfinite(x).all(): raise ValueError(f"{src}: x holds NaN or infinite values (rows {_listed(np.flatnonzero(~np.isfinite(x).all(1)).tolist())}); remove or repair those samples.")
@@ -255,6 +271,11 @@ def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y
     elif x.dtype.kind == 'f' and np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1:
         xt = torch.from_numpy(np.round(x * 255).astype(np.uint8))
     else: raise ValueError(f"{src}: images x must be uint8 or floats in [0, 1] (got {x.dtype}, values {x.min()}..{x.max()}); rescale them.")
+    return xt
+
+# %% ../nbs/01g_owndata.ipynb #df322d33
+def _npz_rows(y, src):
+    "The label-path rows of y: integer ids >= 0 or names without blanks or missing markers."
     if y.dtype.kind not in 'iuU': raise ValueError(f"{src}: y has dtype {y.dtype}; label paths are integer ids or names (strings).")
     if y.dtype.kind == 'i' and y.size and y.min() < 0:
         raise ValueError(f"{src}: y holds negative ids (rows {_listed(np.flatnonzero((y < 0).any(1)).tolist())}); a label id is "
@@ -267,12 +288,33 @@ def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y
         padded = [(i, k, v) for i, r in enumerate(rows) for k, v in enumerate(r) if v != v.strip()]
         if padded: raise ValueError(f"{src}: y holds {len(padded)} label(s) with spaces around them (row, column, value): "
                                     f"{_listed(padded)}; 'cat ' and 'cat' would be two classes. Strip them (np.char.strip(y)).")
+    return rows
+
+# %% ../nbs/01g_owndata.ipynb #67f58166
+def _npz_names(arr, y, src):
+    "The level names stored with the arrays (None when there are none): one per column of y, each once."
     names = None
     if 'level_names' in arr:
         names = [str(n) for n in np.asarray(arr['level_names']).reshape(-1).tolist()]
         if len(names) != y.shape[1]: raise ValueError(f"{src}: level_names has {len(names)} entries but y has {y.shape[1]} levels; one name per column of y.")
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice: raise ValueError(f"{src}: level_names {names} repeats {twice}; give every level (column of y) its own name.")
+    return names
+
+# %% ../nbs/01g_owndata.ipynb #3a943505
+def read_arrays(file, # an .npz file (np.savez) with x [N, C, H, W] or [N, F], y [N, L]; optional level_names, split
+               ) -> dict: # x (a tensor), label-path rows, split (or None), level_names (or None), source
+    "The samples of an `.npz` file: images or feature vectors, their label paths and splits, checked."
+    f = Path(file).expanduser()
+    src = f"Arrays file '{f}'"
+    if not f.is_file():
+        raise FileNotFoundError(f"{src} (data_root of dataset 'arrays') does not exist or is not a file; give an .npz file "
+                                "written by np.savez(file, x=..., y=...).")
+    arr = _npz_arrays(f, src)
+    x, y = _npz_shapes(arr, src)
+    xt = _npz_x(x, src)
+    rows = _npz_rows(y, src)
+    names = _npz_names(arr, y, src)
     split = None
     if 'split' in arr:
         s = arr['split']
@@ -406,14 +448,8 @@ def _check_trained(train, val, test, source:str):
                                  "to the 'train' split, or lower test_frac / val_frac / n_train).")
 
 # %% ../nbs/01g_owndata.ipynb #9851c1f4
-def own_datasets(cfg, # a TrainConfig (or any object with its fields) whose dataset is one of OWN_SOURCES
-                 transform:callable|None=None, # the training set's augmentation (images: a PIL transform); None: plain
-                 max_in_memory:int|None=None, # image files beyond this many bytes (uint8) are read at every step (FileImages); None: MAX_IN_MEMORY
-                ) -> tuple: # (train, val, test); val is None unless the data has a 'val' split
-    "The train, validation and test sets of an own data source, with their `.hierarchy`."
-    src = read_source(cfg.dataset, cfg.data_root)
-    _check_levels(src, cfg.dataset, getattr(cfg, 'levels', ''))
-    h, targets = _own_hierarchy(src, getattr(cfg, 'shared_labels', False), cfg.dataset)
+def _own_x(src, cfg, max_in_memory=None):
+    "The samples of `src` in memory, as `cfg` trains them (feature vectors, or uint8 images at `img_size`); None: image files read at every step."
     if 'x' in src and src['x'].ndim == 2:
         x = src['x']
         if cfg.encoder != 'mlp' or cfg.in_channels != x.shape[1]:
@@ -433,6 +469,11 @@ def own_datasets(cfg, # a TrainConfig (or any object with its fields) whose data
         lazy = len(src['files']) * cfg.in_channels * cfg.img_size ** 2 > (MAX_IN_MEMORY if max_in_memory is None else max_in_memory)
         if lazy: scan_images(src['files'], src['source'])  # the headers now; the pixels at every step
         x = None if lazy else load_images(src['files'], cfg.img_size, cfg.in_channels, src['source'])
+    return x
+
+# %% ../nbs/01g_owndata.ipynb #fd552b23
+def _own_split(src, targets, cfg) -> dict:
+    "Indices of the train, val and test samples: the split of the data, or a seeded stratified test share."
     n, seed = len(targets), getattr(cfg, 'data_seed', 0)
     if src['split'] is not None:
         split = np.array(src['split'])
@@ -446,6 +487,19 @@ def own_datasets(cfg, # a TrainConfig (or any object with its fields) whose data
             raise ValueError(f"{src['source']}: test_frac={frac} leaves the {'test' if not len(te) else 'training'} set empty "
                              f"({n} samples); change test_frac or add samples.")
         idx = dict(train=tr, val=torch.zeros(0, dtype=torch.long), test=te)
+    return idx
+
+# %% ../nbs/01g_owndata.ipynb #3db38431
+def own_datasets(cfg, # a TrainConfig (or any object with its fields) whose dataset is one of OWN_SOURCES
+                 transform:callable|None=None, # the training set's augmentation (images: a PIL transform); None: plain
+                 max_in_memory:int|None=None, # image files beyond this many bytes (uint8) are read at every step (FileImages); None: MAX_IN_MEMORY
+                ) -> tuple: # (train, val, test); val is None unless the data has a 'val' split
+    "The train, validation and test sets of an own data source, with their `.hierarchy`."
+    src = read_source(cfg.dataset, cfg.data_root)
+    _check_levels(src, cfg.dataset, getattr(cfg, 'levels', ''))
+    h, targets = _own_hierarchy(src, getattr(cfg, 'shared_labels', False), cfg.dataset)
+    x = _own_x(src, cfg, max_in_memory)
+    idx, seed = _own_split(src, targets, cfg), getattr(cfg, 'data_seed', 0)
     if x is not None and x.ndim == 2:  # standardised with the training split's statistics
         mu, sd = x[idx['train']].mean(0), x[idx['train']].std(0, unbiased=False)
         x = (x - mu) / torch.where(sd > 0, sd, torch.ones_like(sd))

@@ -116,6 +116,7 @@ def _fresh(out:Path) -> Path:
     "`out` without the temporary files of dead writers (its lock is held)."
     clean_run_folder(out); return out
 
+# %% ../nbs/05b_train.ipynb #118a28f8
 def _check_labels(ds, hierarchy:Hierarchy, name:str):
     "A `ValueError` when the label paths of `ds` (`.targets`, else `.paths`, when it has them) do not fit `hierarchy`."
     t = getattr(ds, 'targets', None)
@@ -125,6 +126,8 @@ def _check_labels(ds, hierarchy:Hierarchy, name:str):
     except (ValueError, TypeError) as e:
         raise ValueError(f"Trainer: the labels of the dataset {name} do not fit its hierarchy {hierarchy.level_names}: {e} "
                          f"Fix the dataset's targets or its `.hierarchy`.") from None
+
+# %% ../nbs/05b_train.ipynb #decf1378
 def _data_fingerprint(train, test) -> dict:
     "What a resumed run checks its data against: the split sizes and a SHA-256 of the training labels (and of the first images of a tensor dataset); no sample is loaded."
     h = hashlib.sha256()
@@ -156,6 +159,7 @@ def _train_as_eval(self, mode:bool=True):
     "`Module.train` of a frozen encoder: it stays in eval mode (its batch norm keeps the first stage's statistics)."
     return nn.Module.train(self, False)
 
+# %% ../nbs/05b_train.ipynb #746535bd
 def init_model_from(model:nn.Module, # the run's model (a ContrastiveModel: `.encoder` and `.head`)
                     cfg:TrainConfig, # its settings: `init_from`, `freeze_encoder`
                     log=print, # where the message goes
@@ -210,59 +214,6 @@ class Trainer:
                 except OSError: pass
             raise
 
-    def _setup(self, cfg, out, resume, overwrite, data, criterion, model, callbacks, log):
-        dev, rank, world = self.device, self.rank, self.world
-        self.callbacks, self.log, self._stop, self.checkpoint = list(callbacks), log if rank == 0 else (lambda *a, **k: None), None, None
-        if out is not None: _on_main(lambda: check_out(out, resume, overwrite))  # the folder's refusals: nothing touched yet
-        seed_everything(cfg.seed)
-        self.train_ds, self.val_ds, self.test_ds = ((data[0], None, data[1]) if data is not None else
-                                                    _main_first(lambda: make_datasets(cfg, with_val=True)))
-        self.hierarchy = self.train_ds.hierarchy
-        if data is not None:
-            for i, ds in enumerate((self.train_ds, self.test_ds)): _check_labels(ds, self.hierarchy, f'data[{i}]')
-        image = cfg.encoder != 'pointnet'
-        if cfg.fast_path and image and is_tensor_dataset(self.train_ds):
-            self.batches = _TensorBatches(self.train_ds, cfg, dev, rank, world)
-        else:
-            aug = make_datasets(cfg, transform=make_transform(cfg))[0] if data is None else self.train_ds
-            self.batches = _LoaderBatches(aug, cfg, dev, rank, world)
-        if self.batches.n_batches < 1:
-            raise ConfigError(f"TrainConfig: `batch_size` ({cfg.batch_size}) is larger than the training set ({len(self.train_ds)}).")
-        self.model = (model if model is not None else
-                      create_model(cfg.encoder, cfg.in_channels, cfg.width, cfg.feat_dim, cfg.proj_hidden, cfg.proj_dim,
-                                   channels_last=cfg.channels_last and image)).to(dev)
-        if cfg.sync_bn and world > 1: self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)  # same parameters
-        self.init_from = init_model_from(self.model, cfg, log=self.log)  # two stages: a resumed run's checkpoint loads over it
-        dims = getattr(self.model, 'feat_dim', None) or cfg.feat_dim, getattr(self.model, 'proj_dim', None) or cfg.proj_dim
-        if criterion is None: _dry_run(cfg, self.hierarchy, self.train_ds, *dims)
-        self.criterion = (criterion or make_criterion(cfg, self.hierarchy, *dims)).to(dev)
-        self._progress_mods = [m for m in self.criterion.modules() if callable(getattr(m, 'set_progress', None))]
-        self.params = [p for m in (self.model, self.criterion) for p in m.parameters()]
-        self.opt = make_optimizer(cfg, self.params)
-        self.sched = make_scheduler(cfg, self.opt, self.batches.n_batches)
-        amp = cfg.amp if cfg.amp != 'auto' else ('bf16' if dev.type == 'cuda' else 'none')
-        self.amp_dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(amp)
-        self.scaler = torch.amp.GradScaler(dev.type, enabled=amp == 'fp16' and dev.type == 'cuda')
-        self.fwd = torch.compile(self.model) if cfg.compile else self.model
-        self._bufs = list(self.model.buffers())  # batch-norm statistics: restored if a step's loss is not finite
-        self._buf_snap = [b.detach().clone() for b in self._bufs]
-        self.epoch = self.step_in_epoch = self.global_step = 0; self.resumed_from = self.ddp = None
-        self.history, self.elapsed, self._ep = [], 0.0, dict(loss_sum=0.0, steps=0, seconds=0.0, images=0)
-        self.data_fingerprint = _data_fingerprint(self.train_ds, self.test_ds)
-        # everything is built: only now is the folder prepared (and, with overwrite, the recorded run deleted)
-        self.out = None if out is None else _on_main(lambda: _fresh(prepare_out(out, resume, overwrite)))
-        if rank > 0: seed_everything(_rank_seed(cfg.seed, rank))  # each rank its own augmentations
-        if resume and self.out is not None: self._load_latest()
-        if world > 1:
-            from torch.nn.parallel import DistributedDataParallel as DDP
-            self.ddp = DDP(_GlobalStep(self.fwd, self.criterion, self.amp_dtype, dev.type),
-                           device_ids=[dev.index] if dev.type == 'cuda' else None,
-                           find_unused_parameters=cfg.method == 'ce' or criterion is not None)  # ce: projection unused
-        if self.out is not None and rank == 0:
-            if resume and self.epoch < cfg.epochs: self._drop_stale_evaluation()
-            self._record(add=['config.json'])
-            _write_json(self.out / 'config.json', asdict(cfg))
-
     def release(self):
         "Release the run folder's lock (done when `fit` ends; also when the trainer is garbage-collected or Python exits)."
         if self._unlock is not None: self._unlock()
@@ -271,6 +222,77 @@ class Trainer:
         return (f"Trainer({self.cfg.method} on {self.cfg.dataset}, {self.cfg.encoder}, epoch {self.epoch}/{self.cfg.epochs}, "
                 f"device {self.device}" + (f", rank {self.rank} of {self.world}" if self.world > 1 else "")
                 + f", out={str(self.out) if self.out else None})")
+
+# %% ../nbs/05b_train.ipynb #bbea3f9a
+@patch
+def _setup_data(self:Trainer, cfg, data):
+    "The datasets, their hierarchy and the batches of a run (`data`: given datasets, else those of `cfg`)."
+    dev, rank, world = self.device, self.rank, self.world
+    self.train_ds, self.val_ds, self.test_ds = ((data[0], None, data[1]) if data is not None else
+                                                _main_first(lambda: make_datasets(cfg, with_val=True)))
+    self.hierarchy = self.train_ds.hierarchy
+    if data is not None:
+        for i, ds in enumerate((self.train_ds, self.test_ds)): _check_labels(ds, self.hierarchy, f'data[{i}]')
+    image = cfg.encoder != 'pointnet'
+    if cfg.fast_path and image and is_tensor_dataset(self.train_ds):
+        self.batches = _TensorBatches(self.train_ds, cfg, dev, rank, world)
+    else:
+        aug = make_datasets(cfg, transform=make_transform(cfg))[0] if data is None else self.train_ds
+        self.batches = _LoaderBatches(aug, cfg, dev, rank, world)
+    if self.batches.n_batches < 1:
+        raise ConfigError(f"TrainConfig: `batch_size` ({cfg.batch_size}) is larger than the training set ({len(self.train_ds)}).")
+
+# %% ../nbs/05b_train.ipynb #4df5bfb6
+@patch
+def _setup_model(self:Trainer, cfg, criterion, model):
+    "The model, the loss, the optimizer, the schedule and the mixed precision of a run (`criterion`, `model`: given ones, else those of `cfg`)."
+    dev, world = self.device, self.world
+    image = cfg.encoder != 'pointnet'
+    self.model = (model if model is not None else
+                  create_model(cfg.encoder, cfg.in_channels, cfg.width, cfg.feat_dim, cfg.proj_hidden, cfg.proj_dim,
+                               channels_last=cfg.channels_last and image)).to(dev)
+    if cfg.sync_bn and world > 1: self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)  # same parameters
+    self.init_from = init_model_from(self.model, cfg, log=self.log)  # two stages: a resumed run's checkpoint loads over it
+    dims = getattr(self.model, 'feat_dim', None) or cfg.feat_dim, getattr(self.model, 'proj_dim', None) or cfg.proj_dim
+    if criterion is None: _dry_run(cfg, self.hierarchy, self.train_ds, *dims)
+    self.criterion = (criterion or make_criterion(cfg, self.hierarchy, *dims)).to(dev)
+    self._progress_mods = [m for m in self.criterion.modules() if callable(getattr(m, 'set_progress', None))]
+    self.params = [p for m in (self.model, self.criterion) for p in m.parameters()]
+    self.opt = make_optimizer(cfg, self.params)
+    self.sched = make_scheduler(cfg, self.opt, self.batches.n_batches)
+    amp = cfg.amp if cfg.amp != 'auto' else ('bf16' if dev.type == 'cuda' else 'none')
+    self.amp_dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(amp)
+    self.scaler = torch.amp.GradScaler(dev.type, enabled=amp == 'fp16' and dev.type == 'cuda')
+    self.fwd = torch.compile(self.model) if cfg.compile else self.model
+    self._bufs = list(self.model.buffers())  # batch-norm statistics: restored if a step's loss is not finite
+    self._buf_snap = [b.detach().clone() for b in self._bufs]
+
+# %% ../nbs/05b_train.ipynb #360799de
+@patch
+def _setup(self:Trainer, cfg, out, resume, overwrite, data, criterion, model, callbacks, log):
+    "Everything a run needs, built in this order: the folder checked, the data, the model and its loss, then the folder prepared and a checkpoint loaded."
+    dev, rank, world = self.device, self.rank, self.world
+    self.callbacks, self.log, self._stop, self.checkpoint = list(callbacks), log if rank == 0 else (lambda *a, **k: None), None, None
+    if out is not None: _on_main(lambda: check_out(out, resume, overwrite))  # the folder's refusals: nothing touched yet
+    seed_everything(cfg.seed)
+    self._setup_data(cfg, data)
+    self._setup_model(cfg, criterion, model)
+    self.epoch = self.step_in_epoch = self.global_step = 0; self.resumed_from = self.ddp = None
+    self.history, self.elapsed, self._ep = [], 0.0, dict(loss_sum=0.0, steps=0, seconds=0.0, images=0)
+    self.data_fingerprint = _data_fingerprint(self.train_ds, self.test_ds)
+    # everything is built: only now is the folder prepared (and, with overwrite, the recorded run deleted)
+    self.out = None if out is None else _on_main(lambda: _fresh(prepare_out(out, resume, overwrite)))
+    if rank > 0: seed_everything(_rank_seed(cfg.seed, rank))  # each rank its own augmentations
+    if resume and self.out is not None: self._load_latest()
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        self.ddp = DDP(_GlobalStep(self.fwd, self.criterion, self.amp_dtype, dev.type),
+                       device_ids=[dev.index] if dev.type == 'cuda' else None,
+                       find_unused_parameters=cfg.method == 'ce' or criterion is not None)  # ce: projection unused
+    if self.out is not None and rank == 0:
+        if resume and self.epoch < cfg.epochs: self._drop_stale_evaluation()
+        self._record(add=['config.json'])
+        _write_json(self.out / 'config.json', asdict(cfg))
 
 # %% ../nbs/05b_train.ipynb #1c52f9ab
 @patch
@@ -325,6 +347,7 @@ def _record(self:Trainer, add=(), drop=()):
     "List files in (take them off) the run folder's record, before they are written (after they are gone); rank 0 only."
     if self.out is not None and self.rank == 0: record_files(self.out, 'hmlc_train', add=add, drop=drop)
 
+# %% ../nbs/05b_train.ipynb #068b291a
 @patch
 def _drop_stale_evaluation(self:Trainer):
     "A resumed run that trains on: the recorded evaluation of the earlier model (results, embeddings, figures) goes."
@@ -408,6 +431,15 @@ def _interrupt(self:Trainer):
     self.log(msg)
     raise TrainingInterrupted(msg, p, self._stop)
 
+# %% ../nbs/05b_train.ipynb #b0291208
+def _copy_all(dst, src):
+    "Copy tensors `src` into `dst` in place (one fused call where available)."
+    if not dst: return
+    with torch.no_grad():
+        try: torch._foreach_copy_(dst, src)
+        except (AttributeError, RuntimeError):
+            for d, s in zip(dst, src): d.copy_(s)
+
 # %% ../nbs/05b_train.ipynb #3d83da68
 @patch
 def _nonfinite(self:Trainer, value, x, z, paths, rng, crit_state, note:str=''):
@@ -423,15 +455,6 @@ def _nonfinite(self:Trainer, value, x, z, paths, rng, crit_state, note:str=''):
            + "Try a lower `lr`, `grad_clip`, a higher `temperature`, or `amp='none'`.")
     self.log(msg)
     raise NonFiniteLossError(msg, step=self.global_step + 1, stats=stats, checkpoint=p)
-
-# %% ../nbs/05b_train.ipynb #b0291208
-def _copy_all(dst, src):
-    "Copy tensors `src` into `dst` in place (one fused call where available)."
-    if not dst: return
-    with torch.no_grad():
-        try: torch._foreach_copy_(dst, src)
-        except (AttributeError, RuntimeError):
-            for d, s in zip(dst, src): d.copy_(s)
 
 # %% ../nbs/05b_train.ipynb #1a4601ba
 @patch
@@ -471,6 +494,7 @@ def _same_rng(a:dict, b:dict) -> bool:
             and torch.equal(a['torch'], b['torch']) and len(a['cuda']) == len(b['cuda'])
             and all(torch.equal(x, y) for x, y in zip(a['cuda'], b['cuda'])))
 
+# %% ../nbs/05b_train.ipynb #24bb5eba
 class _Prefetch:
     """The batches of `batches(epoch, start)` (a `_TensorBatches`) as `(rng, x, paths)`, `rng` the generator states
     before the batch was drawn; with `ahead`, batch k+1 is drawn speculatively when batch k is handed out (on CUDA on a
