@@ -10,6 +10,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from .augment import make_augment
+from .checkpoint import get_rng_state, set_rng_state
 
 # %% auto #0
 __all__ = ['is_dist', 'get_rank', 'get_world_size', 'is_main', 'all_gather_grad', 'all_gather_nograd', 'reduce_mean',
@@ -209,6 +210,54 @@ class _TensorBatches:
             lo, hi = _shard(i, self.bs, self.rank, self.world)
             idx = perm[lo:hi]
             yield self.augment(self.x[idx]), self.y[idx]
+
+# %% ../nbs/04a_distributed.ipynb #b22e5f1f
+def _same_rng(a:dict, b:dict) -> bool:
+    "Whether two `get_rng_state()` results hold the same generator states (Python, NumPy, torch, CUDA)."
+    eq = lambda x, y: torch.equal(x, y) if torch.is_tensor(x) else x == y
+    return (a['python'] == b['python'] and all(eq(x, y) for x, y in zip(a['numpy'], b['numpy']))
+            and torch.equal(a['torch'], b['torch']) and len(a['cuda']) == len(b['cuda'])
+            and all(torch.equal(x, y) for x, y in zip(a['cuda'], b['cuda'])))
+
+# %% ../nbs/04a_distributed.ipynb #24bb5eba
+class _Prefetch:
+    """The batches of `batches(epoch, start)` (a `_TensorBatches`) as `(rng, x, paths)`, `rng` the generator states
+    before the batch was drawn; with `ahead`, batch k+1 is drawn speculatively when batch k is handed out (on CUDA on a
+    side stream). The batches and states are those of drawing each batch when it is needed."""
+    def __init__(self, batches, epoch:int, start:int, device, ahead:bool=True):
+        self.batches, self.epoch, self.device, self.ahead = batches, epoch, torch.device(device), ahead
+        self.stream = torch.cuda.Stream(self.device) if ahead and self.device.type == 'cuda' else None
+        if self.stream is not None: self.stream.wait_stream(torch.cuda.current_stream(self.device))  # the data are ready
+        self.it, self.i, self.early, self.hits, self.misses = batches(epoch, start), start, None, 0, 0
+
+    def _draw(self):
+        "The next batch of the iterator (its kernels on the side stream on CUDA)."
+        if self.stream is None: return next(self.it)
+        with torch.cuda.stream(self.stream): return next(self.it)
+
+    def __iter__(self): return self
+
+    def __next__(self):
+        rng, early, self.early = get_rng_state(), self.early, None
+        if early is not None and _same_rng(early[0], rng):                  # nothing drew since: the early batch is it
+            batch, self.hits = early[2], self.hits + 1; set_rng_state(early[1])
+        else:
+            if early is not None:                                              # the step drew: draw batch i again
+                self.misses += 1; self.it.close(); self.it = self.batches(self.epoch, self.i)
+            batch = self._draw()
+        self.i += 1
+        if self.stream is not None:
+            cur = torch.cuda.current_stream(self.device); cur.wait_stream(self.stream)
+            for t in batch: t.record_stream(cur)
+        if self.ahead and self.i < self.batches.n_batches:
+            before = get_rng_state()
+            try: b = self._draw()
+            except StopIteration: b = None
+            if b is not None: self.early = (before, get_rng_state(), b)
+            set_rng_state(before)
+        return (rng, *batch)
+
+    def close(self): self.it.close(); self.early = None
 
 # %% ../nbs/04a_distributed.ipynb #9e7db55a
 class _EpochSampler(torch.utils.data.Sampler):

@@ -16,7 +16,7 @@ from .models import create_model
 from .data import make_datasets
 from .splits import is_tensor_dataset, _targets_of
 from .augment import make_transform
-from .distributed import _ddp_setup, _on_main, _main_first, _any_rank, _rank_seed, _GlobalStep, _TensorBatches, _LoaderBatches
+from .distributed import _ddp_setup, _on_main, _main_first, _any_rank, _rank_seed, _GlobalStep, _TensorBatches, _LoaderBatches, _Prefetch, _same_rng
 from .config import TrainConfig, ConfigError, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config, _fail, PRESETS, init_state
 from .checkpoint import (atomic_write_bytes, save_checkpoint, load_checkpoint, latest_checkpoint, prune_checkpoints,
                                 prepare_out, seed_everything, get_rng_state, set_rng_state, _json_safe, _write_json,
@@ -485,54 +485,6 @@ def _step(self:Trainer, x, paths, rng):
         torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
     self.scaler.step(self.opt); self.scaler.update(); self.sched.step()
     return value
-
-# %% ../nbs/05b_train.ipynb #b22e5f1f
-def _same_rng(a:dict, b:dict) -> bool:
-    "Whether two `get_rng_state()` results hold the same generator states (Python, NumPy, torch, CUDA)."
-    eq = lambda x, y: torch.equal(x, y) if torch.is_tensor(x) else x == y
-    return (a['python'] == b['python'] and all(eq(x, y) for x, y in zip(a['numpy'], b['numpy']))
-            and torch.equal(a['torch'], b['torch']) and len(a['cuda']) == len(b['cuda'])
-            and all(torch.equal(x, y) for x, y in zip(a['cuda'], b['cuda'])))
-
-# %% ../nbs/05b_train.ipynb #24bb5eba
-class _Prefetch:
-    """The batches of `batches(epoch, start)` (a `_TensorBatches`) as `(rng, x, paths)`, `rng` the generator states
-    before the batch was drawn; with `ahead`, batch k+1 is drawn speculatively when batch k is handed out (on CUDA on a
-    side stream). The batches and states are those of drawing each batch when it is needed."""
-    def __init__(self, batches, epoch:int, start:int, device, ahead:bool=True):
-        self.batches, self.epoch, self.device, self.ahead = batches, epoch, torch.device(device), ahead
-        self.stream = torch.cuda.Stream(self.device) if ahead and self.device.type == 'cuda' else None
-        if self.stream is not None: self.stream.wait_stream(torch.cuda.current_stream(self.device))  # the data are ready
-        self.it, self.i, self.early, self.hits, self.misses = batches(epoch, start), start, None, 0, 0
-
-    def _draw(self):
-        "The next batch of the iterator (its kernels on the side stream on CUDA)."
-        if self.stream is None: return next(self.it)
-        with torch.cuda.stream(self.stream): return next(self.it)
-
-    def __iter__(self): return self
-
-    def __next__(self):
-        rng, early, self.early = get_rng_state(), self.early, None
-        if early is not None and _same_rng(early[0], rng):                  # nothing drew since: the early batch is it
-            batch, self.hits = early[2], self.hits + 1; set_rng_state(early[1])
-        else:
-            if early is not None:                                              # the step drew: draw batch i again
-                self.misses += 1; self.it.close(); self.it = self.batches(self.epoch, self.i)
-            batch = self._draw()
-        self.i += 1
-        if self.stream is not None:
-            cur = torch.cuda.current_stream(self.device); cur.wait_stream(self.stream)
-            for t in batch: t.record_stream(cur)
-        if self.ahead and self.i < self.batches.n_batches:
-            before = get_rng_state()
-            try: b = self._draw()
-            except StopIteration: b = None
-            if b is not None: self.early = (before, get_rng_state(), b)
-            set_rng_state(before)
-        return (rng, *batch)
-
-    def close(self): self.it.close(); self.early = None
 
 # %% ../nbs/05b_train.ipynb #b5116dd8
 @patch
