@@ -145,6 +145,8 @@ def _dry_run(cfg:TrainConfig, hierarchy:Hierarchy, train_ds, feat_dim:int, proj_
     if len(paths) < 2: return
     with torch.random.fork_rng(devices=[]):
         crit = make_criterion(cfg, hierarchy, feat_dim, proj_dim)
+        for m in crit.modules():  # the first step's share of training (prefix_until, warm-ups need one)
+            if callable(getattr(m, 'set_progress', None)): m.set_progress(0.0)
         B, V = len(paths), cfg.n_views
         z = nn.functional.normalize(torch.randn(B, V, proj_dim), dim=-1)
         try:

@@ -148,3 +148,11 @@ def test_one_dimensional_projection_is_evaluated(tmp_path):
     r = cli('train', '--out', out, *S, '--method', 'supcon', '--proj_dim', '1', *EVAL)
     assert r.code == 0, r
     assert (out / 'results.json').is_file() and (out / 'tsne.png').is_file()
+
+# ------------------------------------------------------------------------- a curriculum checked before training
+@pytest.mark.parametrize('method', ['ahmlc', 'ghmlc'])
+def test_prefix_until_trains(tmp_path, method):
+    "`--prefix_until` passes the check before training (its throwaway loss is told the first step's share) and is applied."
+    r = cli('train', '--out', tmp_path / 'run', '--method', method, '--prefix_until', '0.5', *S, '--no-eval')
+    assert r.code == 0, r
+    assert json.loads((tmp_path / 'run' / 'config.json').read_text())['prefix_until'] == 0.5
