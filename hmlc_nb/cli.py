@@ -18,6 +18,7 @@ from .evaluate import default_columns, format_table, paired_differences, check_e
 from .figures import tsne_figure, seed_bars_figure
 from .identification import masks_figure
 from .pipeline import _log_to_stderr, _data_label, _check_out_vs_data, run_training, _set_threads, _in_ipython
+from .pipeline import measure_masks, TensorBoardLog, auto_threads  # they lived here before the pipeline had its own module
 
 # %% auto #0
 __all__ = ['add_config_options', 'load_config_file', 'fit_to_data', 'config_from_args', 'compare_table', 'train_main',

@@ -16,7 +16,8 @@ from .hierarchy import prefix_ids
 from .relevance import (level_relevance, level_increments, _relevance, _check_z_labels, _check_min_dims, _check_choice,
                                _floor_levels)
 from .maskers import _HardMasker, _check_reals
-from .mixtures import TorchDPGMM, _as_float
+from .mixtures import TorchDPGMM, _as_float   # TorchDPGMM lived here: still importable from hmlc_nb.levels
+from .losses import LossOnZ   # lived here before it moved beside the losses: still importable from hmlc_nb.levels
 from .evaluate import extract_features
 from .masking import GHMLCLoss, Floored, Relevance
 
