@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses, difflib, functools, math, os, warnings
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
+from fastcore.basics import patch
 import numpy as np
 import torch
 import torch.nn as nn
@@ -19,117 +20,25 @@ from .levels import DPGHMLCLoss
 from .losses import LossOnZ
 from .checkpoint import load_checkpoint, list_checkpoints, CheckpointError
 from .imbalance import BCLMethod, balanced_masked_loss, parse_sizes, long_tail_counts
+from .settings import TrainConfig, DATASETS, RESUME_MAY_CHANGE
+_all_ = ['TrainConfig', 'DATASETS', 'RESUME_MAY_CHANGE']   # they lived here: still importable from hmlc_nb.config
 
 # %% auto #0
-__all__ = ['DATASETS', 'RESUME_MAY_CHANGE', 'METHOD_REGISTRY', 'METHODS', 'MASKED_METHODS', 'FASHION_MNIST_DEB',
-           'FASHION_MNIST_ROOT', 'PRESETS', 'MAX_SEED', 'TrainConfig', 'MethodSpec', 'register_method',
-           'level_weights_for', 'ConfigError', 'check_types', 'parse_levels', 'unread_options', 'init_state',
-           'check_config', 'get_config']
+__all__ = ['METHOD_REGISTRY', 'METHODS', 'MASKED_METHODS', 'FASHION_MNIST_DEB', 'FASHION_MNIST_ROOT', 'PRESETS', 'MAX_SEED',
+           'MethodSpec', 'register_method', 'level_weights_for', 'ConfigError', 'check_types', 'parse_levels',
+           'unread_options', 'init_state', 'check_config', 'get_config', 'TrainConfig', 'DATASETS', 'RESUME_MAY_CHANGE']
 
-# %% ../nbs/05_config.ipynb #a444eda5
-DATASETS = ('digits', 'mnist', 'fashion_mnist', 'cifar100', 'modelnet40', 'folder', 'csv', 'arrays')  # the last three: your own data (hmlc_nb.data.OWN_SOURCES)
-
-# %% ../nbs/05_config.ipynb #038fcf5d
-@dataclass
-class TrainConfig:
-    "Settings of one training run (see `PRESETS` and `get_config`)."
-    preset:str='digits' # name of the preset these settings started from (informative)
-    method:str='ghmlc' # loss: a name in METHOD_REGISTRY
-    # data
-    dataset:str='digits' # one of DATASETS
-    data_root:str='data' # folder for downloaded datasets; your own data: the folder tree, the CSV file or the .npz file
-    n_train:int=10_000 # training samples (digits: generated; other datasets: first n_train if smaller than the set, 0 = all)
-    n_test:int=2_000 # test samples (as n_train)
-    img_size:int=32 # image side in pixels
-    n_points:int=1024 # points per cloud (ModelNet40)
-    n_views:int=2 # augmented views per sample
-    data_seed:int=0 # seed of the generated data (digits composition) and of the validation split, fixed across training seeds
-    levels:str='' # levels to use and their order, coarse to fine: comma-separated names or indices ('class,category', '1,0'); '' = all
-    val_frac:float=0.1 # share of the training data held out for validation (stratified by leaf path); 0: none
-    sub_size:int|None=None # hierarchical digits/MNIST: side of the small digit (default: the dataset's)
-    augment:str='crop' # image augmentation: 'crop' (SupCon's random resized crop, flip, colour), 'shift' (translation only), 'none'
-    crop_min:float=0.2 # 'crop': smallest crop area (share of the image) of the random resized crop
-    hflip:float=0.5 # 'crop': probability of a horizontal flip
-    max_shift:int=2 # 'shift': largest translation in pixels (zero padding)
-    shared_labels:bool=False # your own data: a label may sit under several parents (a product hierarchy); False: that is an error
-    test_frac:float=0.2 # your own data without a split: share of each leaf path held out for the test set (seed data_seed)
-    # model
-    encoder:str='small_cnn' # one of hmlc_nb.models.ENCODERS
-    in_channels:int=1 # image channels (encoder mlp: the size of the feature vectors)
-    width:int=32 # SmallCNN width
-    feat_dim:int|None=None # encoder feature size (SmallCNN 128, PointNet 1024; fixed for ResNets)
-    proj_dim:int=128 # projection size
-    proj_hidden:int|None=None # projection head hidden size (default: feature size)
-    # loss
-    temperature:float=0.1 # softmax temperature of the contrastive losses
-    base_temperature:float|None=None # the losses scale by temperature / base_temperature (default: = temperature)
-    positives:str|None=None # G-/A-HMLC positives per level: 'label' or 'prefix' (default: the loss's)
-    path_weight:float|None=None # G-/A-HMLC weight of the full-path SupCon term (default: the loss's)
-    level_weights:str|None=None # G-HMLC weight of each level's loss: 'category=3' (by level name, the others 1) or '3,1' (one per level, in training order); None: 1 each
-    prefix_until:float=0.0 # G-/A-HMLC curriculum: 'prefix' positives for this share of training, then positives
-    mask_positives:str|None=None # G-HMLC: groups the relevance scores (masks) read: None (the loss's positives), 'label', 'prefix'
-    mask_mode:str='relevance' # G-HMLC masks: 'relevance' (GMM over relevance points), 'values', 'normalized', 'argmax', 'sample' or 'random' (a fixed random partition: the control)
-    mask_shares:str|None=None # G-HMLC mask_mode 'random' (and method ghmlc_random): share of the dimensions per level, '0.25,0.75' (None: equal); drawn from `seed`
-    mask_warmup:float=0.0 # G-HMLC: share of training in which every level reads the whole embedding before the masks are identified, in [0, 1)
-    mask_freeze:bool=False # G-HMLC: keep the first masks identified (after the warm-up) to the end
-    relevance:str='eta2' # G-HMLC relevance scores: 'eta2' (share of variance) or 'increment' (gain over the coarser level)
-    ema:float|None=None # G-HMLC: relevance smoothed over steps, R_t = ema * R_(t-1) + (1 - ema) * r_t, in [0, 1) (0: this batch only; None: the loss's default)
-    hysteresis:float|None=None # G-HMLC: a dimension changes level only if its score there beats its current one by this share (>= 0) (None: the loss's default)
-    min_share:float|None=None # G-HMLC: every level keeps at least ceil(min_share * D) dimensions, in [0, 1/levels] (None: the loss's default)
-    sample_match:str='relevance' # G-HMLC mask_mode 'sample': components to levels by 'relevance' or by 'mean' order
-    gmm_iters:int=10 # G-HMLC: EM iterations per step (warm-started from the previous step)
-    min_dims:int=4 # G-HMLC: every level keeps at least this many dimensions
-    mask_temperature:float=1.0 # A-HMLC: softmax temperature across levels (< 1: sharper masks)
-    mask_temperature_end:float|None=0.1 # A-HMLC: anneal the mask temperature geometrically to this by the end (None: constant at mask_temperature)
-    entropy_weight:float=0.1 # A-HMLC: weight of the masks' mean normalized entropy (> 0 pushes each dimension to one level)
-    heads:str='learned' # A-HMLC attention heads: 'learned' or 'frozen' at their random initialisation (method ahmlc_random)
-    layer_penalty:str|None=None # HMC/HCE/HMCE layer penalty: 'pow2' (2**x) or 'exp' (default: the loss's)
-    cpcc_weight:float=1.0 # cpcc method: weight of the CPCC regularizer
-    cpcc_metric:str='l2' # cpcc method: distance between class means, 'l2' or 'cosine'
-    # optimisation
-    epochs:int=10 # training epochs
-    batch_size:int=256 # samples per optimizer step over all processes: the global batch (with torchrun, batch_size / WORLD_SIZE per process)
-    optimizer:str='sgd' # 'sgd' (momentum) or 'adamw'
-    lr:float=0.1 # peak learning rate
-    momentum:float=0.9 # SGD momentum
-    weight_decay:float=1e-4 # weight decay
-    warmup_epochs:float=1.0 # linear warm-up length in epochs (fractions allowed)
-    min_lr_ratio:float=0.0 # the cosine decays to lr * min_lr_ratio
-    grad_clip:float=0.0 # clip the gradient norm to this value (0 = off)
-    init_from:str|None=None # two stages: a finished run folder or a checkpoint file whose model weights start training ('{seed}' in it: the run's seed); None: random weights
-    freeze_encoder:bool=False # two stages: the encoder is not trained (batch norm kept in eval mode), only the projection and the loss's own parameters learn; needs init_from
-    # runtime
-    seed:int=0 # seed of every random number generator
-    device:str='auto' # 'auto' (cuda if available), 'cpu', 'cuda', 'cuda:1', ...
-    amp:str='auto' # mixed precision: 'auto' (bf16 on cuda, none on cpu), 'bf16', 'fp16', 'none'
-    channels_last:bool=True # channels-last memory format for image models
-    compile:bool=False # torch.compile the model
-    deterministic:str='auto' # deterministic kernels: 'auto' (on for CPU, off for CUDA), 'on', 'off'
-    num_workers:int=0 # DataLoader workers (datasets without the on-device fast path)
-    fast_path:bool=True # tensor datasets (.data/.targets) stay on the device and are augmented in batches
-    save_every:int=1 # write a checkpoint every this many epochs (and at the end)
-    keep_last:int=2 # checkpoints kept on disk
-    progress:bool=True # show a progress bar
-    sync_bn:bool=False # several processes (DDP): batch-norm statistics over the global batch (SyncBatchNorm, CUDA only)
-    tensorboard:bool=False # also log to out/tensorboard: loss terms, lr, mask statistics, final accuracies (pip install tensorboard)
-    # imbalance (hmlc_nb.imbalance)
-    imbalance:float=1.0 # long-tailed training split: leaf rank i keeps int(n_max * imbalance**(-i/(C-1))) samples, order drawn with data_seed (1: as loaded)
-    imbalance_order:str='leaf' # long-tail order: 'leaf' (leaves shuffled) or 'group' (coarse groups shuffled, their leaves together: whole groups rare)
-    coarse_sizes:str='' # uneven coarse groups: leaves kept by each top-level group, comma-separated (drawn with data_seed; '' = all)
-    balance:str='none' # G-/A-HMLC imbalance handling per level: 'none', 'anchor' (inverse-frequency anchor weights) or 'average' (BCL's class-averaged denominators)
-
-    def replace(self, **kw) -> TrainConfig:
-        """A copy with some fields changed (validated). Options the method does not read and that `kw` does not give go
-        back to the preset's value (with a warning) when `kw` names a `method`, or when `self` was read back field by field
-        (a saved run); a config of `get_config` keeps them, and `check_config` refuses them once the method is the run's.
-        The options `kw` gives itself are refused where the method does not read them."""
-        new, origin = _replace_fields(self, kw), getattr(self, '_origin', None)
-        if 'method' in kw or origin is None: new = _for_method(new, keep=kw)
-        if origin == 'open' and 'method' not in kw: return _mark(check_config(_mark(new, 'open'), final=False), 'open')  # see `get_config`
-        return _mark(check_config(_mark(new, 'given')), 'given')
-
-# %% ../nbs/05_config.ipynb #e3648a2d
-RESUME_MAY_CHANGE = ('epochs', 'device', 'progress', 'save_every', 'keep_last', 'compile', 'num_workers', 'data_root', 'preset', 'tensorboard')
+# %% ../nbs/05_config.ipynb #c2519586
+@patch
+def replace(self:TrainConfig, **kw) -> TrainConfig:
+    """A copy with some fields changed (validated). Options the method does not read and that `kw` does not give go
+    back to the preset's value (with a warning) when `kw` names a `method`, or when `self` was read back field by field
+    (a saved run); a config of `get_config` keeps them, and `check_config` refuses them once the method is the run's.
+    The options `kw` gives itself are refused where the method does not read them."""
+    new, origin = _replace_fields(self, kw), getattr(self, '_origin', None)
+    if 'method' in kw or origin is None: new = _for_method(new, keep=kw)
+    if origin == 'open' and 'method' not in kw: return _mark(check_config(_mark(new, 'open'), final=False), 'open')  # see `get_config`
+    return _mark(check_config(_mark(new, 'given')), 'given')
 
 # %% ../nbs/05_config.ipynb #f2a0dc4c
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ dc = importlib.util.module_from_spec(spec); spec.loader.exec_module(dc)
 
 # The module notebooks the layout promises, and every notebook there is now (a missing one is skipped).
 EXPECTED = ['index', '00_hierarchy', '01_data', '01a_augment', '01b_imbalance', '01c_splits', '01d_images', '01e_synthetic',
-            '01f_official', '01g_owndata', '02_losses', '03_masking', '03a_mixtures', '03b_relevance', '03c_maskers', '04_models', '04a_distributed',
+            '01f_official', '01g_owndata', '02_losses', '03_masking', '03a_mixtures', '03b_relevance', '03c_maskers', '04_models', '04a_distributed', '04b_settings',
             '05_config', '05a_checkpoint', '05b_train', '06_eval', '06_figures', '06_identification', '06a_pipeline', '07_cli', '08_levels',
             '10_digits', '11_cifar100', '12_modelnet40', '13_ablations']
 NOTEBOOKS = sorted(set(EXPECTED) | {p.stem for p in dc.find_notebooks()})
