@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from test_hostile import cli, clean_error, robust, snapshot, S, EVAL, TB, _in_tmp  # noqa: F401 (_in_tmp: autouse fixture)
+from test_hostile import cli, clean_error, robust, snapshot, S, EVAL, TB, _in_tmp, done_compare  # noqa: F401 (_in_tmp: autouse fixture; done_compare: the finished comparison its tests copy)
 
 MANIFEST = '.hmlc_run.json'
 
@@ -69,14 +69,6 @@ def ghmlc_tb_run(tmp_path_factory):
     assert (out / 'masks.png').is_file() and list((out / 'tensorboard').iterdir())
     return out
 
-@pytest.fixture(scope='module')
-def cmp_run(tmp_path_factory):
-    "A finished 1-epoch hmlc_compare of supcon and hmce, evaluated."
-    out = tmp_path_factory.mktemp('cmp') / 'c'
-    r = cli('compare', '--out', out, '--methods', 'supcon,hmce', *S, *EVAL)
-    assert r.code == 0, r
-    return out
-
 # ======================================================================================================
 # every setting, the data and the loss checked before the folder is cleared
 # ======================================================================================================
@@ -98,9 +90,9 @@ def test_overwrite_refused_setting_keeps_old_run(train_run, tmp_path, bad, word)
     clean_error(r, *([word] if word else []))
     assert snapshot(run) == before, r
 
-def test_compare_overwrite_refused_second_method_keeps_old(cmp_run, tmp_path):
+def test_compare_overwrite_refused_second_method_keeps_old(done_compare, tmp_path):
     "hmlc_compare --overwrite whose second method's loss refuses the settings: nothing deleted, nothing trained."
-    c = _copy(cmp_run, tmp_path, 'c')
+    c = _copy(done_compare, tmp_path, 'c')
     before = snapshot(c)
     r = cli('compare', '--out', c, '--overwrite', '--methods', 'supcon,ghmlc', *S, *EVAL, '--min_dims', '100')
     clean_error(r, 'min_dims')
@@ -158,9 +150,9 @@ def test_compare_into_train_run_refused(train_run, tmp_path, flag):
     clean_error(r, str(run), 'hmlc_train')
     assert snapshot(run) == before
 
-def test_train_into_comparison_refused(cmp_run, tmp_path):
+def test_train_into_comparison_refused(done_compare, tmp_path):
     "hmlc_train --overwrite on a comparison's folder: refused naming hmlc_compare; the comparison byte-identical."
-    c = _copy(cmp_run, tmp_path, 'c')
+    c = _copy(done_compare, tmp_path, 'c')
     before = snapshot(c)
     r = cli('train', '--out', c, '--overwrite', *S, *EVAL)
     clean_error(r, str(c), 'hmlc_compare')
@@ -212,9 +204,9 @@ def test_out_in_folder_data_root_refused(tmp_path, where):
 # ======================================================================================================
 # resume
 # ======================================================================================================
-def test_compare_resume_more_epochs_trains(cmp_run, tmp_path):
+def test_compare_resume_more_epochs_trains(done_compare, tmp_path):
     "hmlc_compare --resume --epochs 3 on a 1-epoch comparison: every run continues to 3 epochs (no 'results found')."
-    c = _copy(cmp_run, tmp_path, 'c')
+    c = _copy(done_compare, tmp_path, 'c')
     r = cli('compare', '--out', c, '--resume', '--methods', 'supcon,hmce', *S, *EVAL, '--epochs', '3')
     assert r.code == 0, r
     assert 'results found' not in r.err, r
@@ -229,9 +221,9 @@ def test_train_resume_no_eval_drops_stale_results(train_run, tmp_path):
     left = [n for n in ('results.json', 'embeddings.pt', 'tsne.png') if (run / n).exists()]
     assert not left, f"stale evaluation beside the new model: {left}"
 
-def test_compare_resume_does_not_take_stale_results(cmp_run, tmp_path):
+def test_compare_resume_does_not_take_stale_results(done_compare, tmp_path):
     "A run folder of a comparison resumed further by hmlc_train --no-eval: compare --resume re-evaluates it."
-    c = _copy(cmp_run, tmp_path, 'c')
+    c = _copy(done_compare, tmp_path, 'c')
     r = cli('train', '--out', c / 'seed0' / 'hmce', '--resume', *S, '--epochs', '2', '--method', 'hmce', '--no-eval')
     assert r.code == 0, r
     r = cli('compare', '--out', c, '--resume', '--methods', 'supcon,hmce', *S, *EVAL, '--epochs', '2')
@@ -291,9 +283,9 @@ def test_compare_names_its_dataset(tmp_path):
 # ======================================================================================================
 # more run-folder cases: damaged records, links, folders where files belong
 # ======================================================================================================
-def test_train_resume_on_comparison_refused(cmp_run, tmp_path):
+def test_train_resume_on_comparison_refused(done_compare, tmp_path):
     "hmlc_train --resume on a comparison's top folder: refused naming hmlc_compare; nothing rewritten."
-    c = _copy(cmp_run, tmp_path, 'c')
+    c = _copy(done_compare, tmp_path, 'c')
     before = snapshot(c)
     r = cli('train', '--out', c, '--resume', *S, '--no-eval')
     clean_error(r, 'hmlc_compare')
@@ -340,9 +332,9 @@ def test_compare_overwrite_keeps_user_run_lookalike(tmp_path):
     assert (c / 'seed0' / 'hmce' / 'config.json').read_text() == '{"mine": 1}'
     assert not (c / 'seed0' / 'supcon').exists(), "a run trained before the refusal"
 
-def test_compare_overwrite_symlinked_run_folder_refused(cmp_run, tmp_path):
+def test_compare_overwrite_symlinked_run_folder_refused(done_compare, tmp_path):
     "A comparison's run folder replaced by a link to the user's folder: --overwrite refuses; the target is untouched."
-    c = _copy(cmp_run, tmp_path, 'c')
+    c = _copy(done_compare, tmp_path, 'c')
     mine = tmp_path / 'mine'; shutil.move(str(c / 'seed0' / 'hmce'), mine); (c / 'seed0' / 'hmce').symlink_to(mine)
     before, target = snapshot(c), snapshot(mine)
     r = cli('compare', '--out', c, '--overwrite', '--methods', 'supcon,hmce', *S, '--no-eval')
