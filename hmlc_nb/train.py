@@ -16,7 +16,7 @@ from .models import create_model
 from .data import make_datasets
 from .splits import is_tensor_dataset, _targets_of
 from .augment import make_transform
-from .distributed import _ddp_setup, _on_main, _main_first, _any_rank, _rank_seed, _GlobalStep, _TensorBatches, _LoaderBatches, _Prefetch, _same_rng
+from .distributed import _ddp_setup, _on_main, _main_first, _any_rank, _rank_seed, _GlobalStep, _TensorBatches, _LoaderBatches, _Prefetch
 from .config import TrainConfig, ConfigError, METHOD_REGISTRY, RESUME_MAY_CHANGE, get_config, check_config, _fail, PRESETS, init_state
 from .checkpoint import (atomic_write_bytes, save_checkpoint, load_checkpoint, latest_checkpoint, prune_checkpoints,
                                 prepare_out, seed_everything, get_rng_state, set_rng_state, _json_safe, _write_json,
